@@ -1,0 +1,1 @@
+"""The FraiseQL resilience harness."""

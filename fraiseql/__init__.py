@@ -1,0 +1,1 @@
+"""FraiseQL: GraphQL over PostgreSQL with a Rust response pipeline."""

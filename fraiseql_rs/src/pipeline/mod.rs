@@ -1,0 +1,7 @@
+//! Response pipeline: rows (JSON text) + selection plan -> response bytes.
+
+use pyo3::prelude::*;
+
+pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}
