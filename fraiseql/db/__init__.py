@@ -1,0 +1,1 @@
+"""Database access: the async pool, the repository, a throwaway local cluster."""

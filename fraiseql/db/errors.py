@@ -1,0 +1,64 @@
+"""The one place where psycopg's exceptions become FraiseQL's.
+
+Clients see a code and a short, stable message; PostgreSQL's own text (which can quote
+SQL or data) is kept on the exception for logs, never sent out.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import psycopg_pool
+
+from fraiseql.errors import (
+    DatabaseError,
+    DatabaseTimeout,
+    DatabaseUnavailable,
+    TransientDatabaseError,
+)
+
+# SQLSTATEs that mean "the server is not there for us right now".
+_UNAVAILABLE_STATES = {
+    "08000", "08001", "08003", "08004", "08006", "08007",  # connection exceptions
+    "53300",  # too_many_connections
+    "57P01", "57P02", "57P03",  # admin_shutdown, crash_shutdown, cannot_connect_now
+}
+_TRANSIENT_STATES = {"40001": "SERIALIZATION_FAILURE", "40P01": "DEADLOCK_DETECTED"}
+
+
+def translate(exc: BaseException) -> DatabaseError:
+    """Map a psycopg / psycopg_pool exception to FraiseQL's tree (never raises)."""
+    if isinstance(exc, DatabaseError):
+        return exc
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(exc, psycopg_pool.PoolTimeout):
+        error: DatabaseError = DatabaseUnavailable("No database connection available in time")
+    elif isinstance(exc, psycopg_pool.PoolClosed):
+        error = DatabaseUnavailable("The database pool is closed")
+    elif sqlstate in _TRANSIENT_STATES:
+        error = TransientDatabaseError(
+            "The database aborted the transaction; it is safe to retry",
+            _TRANSIENT_STATES[sqlstate],
+        )
+    elif sqlstate == "57014":
+        error = DatabaseTimeout("The database statement timed out")
+    elif sqlstate in _UNAVAILABLE_STATES or (
+        sqlstate is None and isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError, OSError))
+    ):
+        error = DatabaseUnavailable("The database is unavailable")
+    else:
+        error = DatabaseError("The database reported an error")
+    error.sqlstate = sqlstate  # type: ignore[attr-defined]
+    error.detail = str(exc)  # type: ignore[attr-defined]
+    if sqlstate:
+        error.extensions["sqlstate"] = sqlstate
+    error.__cause__ = exc
+    return error
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """True when the failure leaves a write's outcome unknown (connection gone mid-way)."""
+    cause = exc.__cause__ if isinstance(exc, DatabaseError) and exc.__cause__ else exc
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in _UNAVAILABLE_STATES:
+        return True
+    return sqlstate is None and isinstance(cause, (psycopg.OperationalError, psycopg.InterfaceError, OSError))
