@@ -46,6 +46,7 @@ _VIEW_TABLES = sql.SQL(
 )
 
 _EXISTS = sql.SQL("SELECT to_regclass(%s) IS NOT NULL")
+_INVALID_NAME = "42602"  # to_regclass on text that does not parse as a name
 
 
 class UnknownRelation(DatabaseError):
@@ -62,7 +63,12 @@ async def view_tables(db: Database, view: str) -> frozenset[str]:
     unknown name raises ``UnknownRelation``: an entry tagged with nothing would only
     ever expire, never be invalidated.
     """
-    names = await db.fetch_texts(_VIEW_TABLES, [view])
+    try:
+        names = await db.fetch_texts(_VIEW_TABLES, [view])
+    except DatabaseError as exc:
+        if getattr(exc, "sqlstate", None) == _INVALID_NAME:
+            raise UnknownRelation(f"{view!r} is not a relation name") from exc
+        raise
     if not names and not await db.fetch_value(_EXISTS, [view]):
         raise UnknownRelation(f"relation {view!r} does not exist")
     return frozenset(names)

@@ -106,14 +106,16 @@ class ResultCache:
         """Cache ``value`` under ``key``, tagged with the tables it was read from."""
         tables = tuple(tables)
         missed_at = self._miss_epochs.pop(key, None)
-        if missed_at is not None and self._invalidated_since(tables, missed_at):
+        # The value was computed after the miss (or, without one, before this call).
+        computed_at = self._epoch if missed_at is None else missed_at
+        if self._invalidated_since(tables, computed_at):
             self.stats.stale_sets_skipped += 1
             return
         self.local.set(key, value, tables, self.ttl_s)
         if not self._store_available():
             return
         try:
-            await self._call_store(self._write_store(key, value, tables))
+            await self._call_store(self._write_store(key, value, tables, computed_at))
         except Exception as exc:  # noqa: BLE001 - any store failure is a counted skip
             self.stats.errors_set += 1
             self._store_failed("set", exc)
@@ -201,17 +203,19 @@ class ResultCache:
             value = await _GET_POINT.fire(value, key=key)
         return entry, value
 
-    async def _write_store(self, key: str, value: bytes, tables: tuple[str, ...]) -> None:
+    async def _write_store(
+        self, key: str, value: bytes, tables: tuple[str, ...], computed_at: int
+    ) -> None:
         assert self.store is not None
         if self._pending_invalidation:
             await self._flush_invalidations()
         if _SET_POINT.hooks:
             value = await _SET_POINT.fire(value, key=key, tables=tables)
-        written_at = self._epoch
         await self.store.set(key, value, tables, self.ttl_s)
-        # An invalidation that ran while our INSERT was in flight may have deleted
-        # before we wrote; take the row out again rather than leave it stale.
-        if self._invalidated_since(tables, written_at):
+        # An invalidation that ran while this write was on its way may have deleted
+        # before we inserted; take the row out again rather than leave it stale.
+        if self._invalidated_since(tables, computed_at):
+            self.stats.stale_sets_skipped += 1
             await self.store.delete(key)
 
     async def _flush_invalidations(self) -> None:
