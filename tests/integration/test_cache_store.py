@@ -1,18 +1,15 @@
-"""The result cache against a real PostgreSQL: the store, view dependencies, failures."""
+"""PostgresCacheStore and view_tables against a real PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
-import psycopg
 import pytest
 from psycopg import sql
 
-from fraiseql import faults
-from fraiseql.cache import PostgresCacheStore, ResultCache, UnknownRelation, view_tables
+from fraiseql.cache import PostgresCacheStore, UnknownRelation, view_tables
 from fraiseql.db.pool import Database
 
 pytestmark = pytest.mark.integration
@@ -20,23 +17,9 @@ pytestmark = pytest.mark.integration
 BODY = b'{"data":{"posts":[{"id":1}]}}'
 
 
-@pytest.fixture(scope="session")
-def cache_pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The shared cluster's URL when tests/conftest.py provides one, else our own."""
-    try:
-        yield request.getfixturevalue("pg_url")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    from fraiseql.db.local import LocalPostgres
-
-    with LocalPostgres() as pg:
-        yield pg.url
-
-
 @pytest.fixture
-async def cache_db(cache_pg_url: str) -> AsyncIterator[Database]:
-    db = Database(cache_pg_url, min_size=1, max_size=4, name="cache")
+async def cache_db(pg_url: str) -> AsyncIterator[Database]:
+    db = Database(pg_url, min_size=1, max_size=4, name="cache")
     await db.open()
     yield db
     await db.close()
@@ -55,31 +38,8 @@ def tag() -> str:
     return f"tb_{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture(autouse=True)
-def no_fault_hooks() -> Iterator[None]:
-    yield
-    faults.clear()
-
-
 def new_key() -> str:
     return uuid.uuid4().hex
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def insert_raw(db: Database, key: str, value: bytes, tables: list[str]) -> None:
-    await db.fetch_rows(
-        sql.SQL(
-            "INSERT INTO fraiseql.cache_entries (key, value, tables, expires_at)"
-            " VALUES (%s, %s, %s, now() + interval '1 minute')"
-        ),
-        [key, value, tables],
-    )
 
 
 async def row_exists(db: Database, key: str) -> bool:
