@@ -1,0 +1,1 @@
+"""Request execution: parsed-document cache, static limits, the executor."""

@@ -1,0 +1,161 @@
+"""``create_app``: the ASGI application and its start-up / shut-down.
+
+Start-up opens the pools without waiting for the database (a server whose database is
+down still starts, answers ``/health``, and reports the outage on ``/ready``), applies
+FraiseQL's own tables when it can, and learns which base tables each view reads (for
+cache invalidation). Nothing here is fatal except a missing database URL.
+
+Example::
+
+    app = fraiseql.create_app(database_url="postgresql://127.0.0.1/blog")
+    # uvicorn examples.blog.app:app
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLSchema
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from fraiseql.cache import PostgresCacheStore, ResultCache, view_tables
+from fraiseql.config import FraiseQLConfig
+from fraiseql.db.pool import Database
+from fraiseql.db.runtime_schema import ensure_runtime_schema
+from fraiseql.errors import FraiseQLError
+from fraiseql.execution.executor import Executor
+from fraiseql.http import routes
+
+logger = logging.getLogger("fraiseql")
+
+
+@dataclass
+class AppState:
+    """What the routes need, built at start-up."""
+
+    schema: GraphQLSchema
+    config: FraiseQLConfig
+    auth: Any
+    db: Database | None = None
+    cache_db: Database | None = None
+    cache: ResultCache | None = None
+    executor: Executor | None = None
+    startup_notes: list[str] = field(default_factory=list)
+
+
+def create_app(
+    *,
+    schema: GraphQLSchema | None = None,
+    registry: Any = None,
+    database_url: str | None = None,
+    cache_database_url: str | None = None,
+    auth: Any = None,
+    config: FraiseQLConfig | None = None,
+) -> Starlette:
+    """Build the ASGI app serving ``/graphql``, ``/health`` and ``/ready``.
+
+    ``database_url`` defaults to ``DATABASE_URL`` and ``cache_database_url`` to
+    ``CACHE_DATABASE_URL`` (then to the main database), both read at start-up.
+    ``schema`` defaults to the schema built from ``registry`` (the default registry).
+    """
+    if schema is None:
+        from fraiseql.schema import build_schema
+
+        schema = build_schema(registry=registry)
+    state = AppState(schema=schema, config=config or FraiseQLConfig(), auth=auth)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await _start(state, database_url, cache_database_url)
+        try:
+            yield
+        finally:
+            await _stop(state)
+
+    app = Starlette(routes=routes.ROUTES, lifespan=lifespan)
+    app.state.fraiseql = state
+    return app
+
+
+async def _start(state: AppState, database_url: str | None, cache_database_url: str | None) -> None:
+    config = state.config
+    url = database_url or os.environ.get("DATABASE_URL")
+    if not url:
+        raise RuntimeError(
+            "No database configured: pass create_app(database_url=...) or set DATABASE_URL"
+        )
+    state.db = Database(
+        url,
+        min_size=config.pool_min_size,
+        max_size=config.pool_max_size,
+        connect_timeout_s=config.connect_timeout_s,
+        pool_timeout_s=config.pool_timeout_s,
+        statement_timeout_ms=config.statement_timeout_ms,
+    )
+    await state.db.open()
+    try:
+        await ensure_runtime_schema(state.db)
+    except FraiseQLError as exc:
+        state.startup_notes.append(f"runtime schema not applied: {exc.code}")
+
+    if config.cache_enabled:
+        cache_url = cache_database_url or os.environ.get("CACHE_DATABASE_URL") or url
+        state.cache_db = Database(
+            cache_url, min_size=1, max_size=4, pool_timeout_s=0.5, connect_timeout_s=2,
+            statement_timeout_ms=1000, name="cache",
+        )
+        await state.cache_db.open()
+        store = PostgresCacheStore(state.cache_db)
+        try:
+            await store.ensure()
+        except FraiseQLError as exc:
+            state.startup_notes.append(f"cache table not created: {exc.code}")
+        state.cache = ResultCache(
+            local_max_entries=config.cache_local_max_entries,
+            local_max_bytes=config.cache_local_max_bytes,
+            ttl_s=config.cache_ttl_s,
+            store=store,
+        )
+
+    tables: dict[str, frozenset[str]] = {}
+    for view in _sql_sources(state.schema):
+        try:
+            tables[view] = await view_tables(state.db, view)
+        except FraiseQLError as exc:
+            state.startup_notes.append(f"tables of {view} unknown ({exc.code}): not cached")
+    state.executor = Executor(
+        state.schema, state.db, cache=state.cache, config=config, view_tables=tables
+    )
+    if state.auth is not None and hasattr(state.auth, "start"):
+        await state.auth.start()
+    for note in state.startup_notes:
+        logger.warning("fraiseql start-up: %s", note)
+
+
+async def _stop(state: AppState) -> None:
+    if state.auth is not None and hasattr(state.auth, "close"):
+        await state.auth.close()
+    if state.cache is not None:
+        await state.cache.close()
+    for db in (state.cache_db, state.db):
+        if db is not None:
+            await db.close()
+
+
+def _sql_sources(schema: GraphQLSchema) -> list[str]:
+    views: set[str] = set()
+    for named in schema.type_map.values():
+        meta = getattr(named, "extensions", {}).get("fraiseql") if hasattr(named, "extensions") else None
+        source = getattr(meta, "sql_source", None)
+        if source:
+            views.add(source)
+    return sorted(views)
+
+
+__all__ = ["AppState", "create_app", "Route"]

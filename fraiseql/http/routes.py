@@ -1,0 +1,161 @@
+"""Routes: ``/graphql`` (GET and POST), ``/health``, ``/ready``.
+
+Status codes follow the GraphQL-over-HTTP specification's ``application/graphql-response+json``
+rules for both media types: 400 for a request that cannot be executed (bad JSON, parse
+or validation error, over a limit), 405 for a mutation over GET, 413 for an oversized
+body, 415/406 for media types, 503 (with ``Retry-After``) when the database cannot
+answer, and 200 once execution produced data. Every error carries ``extensions.code``;
+no traceback ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from fraiseql import faults, telemetry
+from fraiseql.context import RequestContext
+from fraiseql.errors import FraiseQLError, GraphQLRequestError
+from fraiseql.execution.executor import ExecutionOutcome, GraphQLRequest
+from fraiseql.http.graphiql import GRAPHIQL_HTML
+from fraiseql.http.requests import (
+    APPLICATION_JSON,
+    parse_get,
+    parse_post,
+    response_media_type,
+)
+
+logger = logging.getLogger("fraiseql.http")
+_HTTP_REQUEST = faults.point("http.request")
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    state = request.app.state.fraiseql
+    started = time.perf_counter()
+    media_type = APPLICATION_JSON
+    operation = "unknown"
+    try:
+        if _HTTP_REQUEST.hooks:
+            await _HTTP_REQUEST.fire(None, path=request.url.path, method=request.method)
+        if request.method == "GET" and _wants_graphiql(request):
+            if state.config.graphiql:
+                return HTMLResponse(GRAPHIQL_HTML)
+        media_type = response_media_type(request)
+        if state.executor is None:
+            raise FraiseQLError("The server is starting", "SERVER_STARTING", status=503)
+        parsed = parse_get(request) if request.method == "GET" else await parse_post(request, state.config)
+        context = await _authenticate(request, state)
+        if isinstance(parsed, list):
+            outcomes = [await _execute_one(state, item, context, request) for item in parsed]
+            body = b"[" + b",".join(o.body for o in outcomes) + b"]"
+            status = 200
+            operation = "batch"
+        else:
+            outcome = await _execute_one(state, parsed, context, request)
+            body, status, operation = outcome.body, outcome.status, outcome.operation_type
+        response = Response(body, status_code=status, media_type=media_type)
+        if status == 503:
+            response.headers["Retry-After"] = str(state.config.retry_after_s)
+        return response
+    except FraiseQLError as error:
+        return _error_response(error, media_type, state.config.retry_after_s)
+    except Exception:  # noqa: BLE001 - the last line of defence: log it, never leak it
+        logger.exception("unhandled error while serving %s %s", request.method, request.url.path)
+        telemetry.record_error("INTERNAL_SERVER_ERROR")
+        return _error_response(FraiseQLError("Internal server error"), media_type, 1)
+    finally:
+        telemetry.record_request((time.perf_counter() - started) * 1000.0, operation, 0)
+
+
+async def _execute_one(
+    state: Any, item: GraphQLRequest, context: RequestContext, request: Request
+) -> ExecutionOutcome:
+    if request.method == "GET":
+        prepared = state.executor.documents.get(item.query)
+        if prepared.operation(item.operation_name).operation.value != "query":
+            raise GraphQLRequestError(
+                "Only queries may be sent with GET; use POST for mutations",
+                "METHOD_NOT_ALLOWED",
+                status=405,
+            )
+    try:
+        with telemetry.span("graphql.request"):
+            return await state.executor.execute(item, context, {"request": request})
+    except GraphQLRequestError as error:
+        errors = getattr(error, "all_errors", None) or [error.to_graphql()]
+        telemetry.record_error(error.code)
+        return ExecutionOutcome(json.dumps({"errors": errors}).encode(), error.status, error_codes=[error.code])
+
+
+async def _authenticate(request: Request, state: Any) -> RequestContext:
+    """The request context: anonymous, or the user behind a valid Bearer token."""
+    timeout_ms = state.config.statement_timeout_ms
+    provider = state.auth
+    header = request.headers.get("authorization")
+    if provider is None or not header:
+        return RequestContext()
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        from fraiseql.auth import AuthError
+
+        raise AuthError("Authorization header must be 'Bearer <token>'", "MALFORMED_TOKEN")
+    with telemetry.span("auth.validate"):
+        user = await provider.validate(token.strip())
+    del timeout_ms  # the pool's session default applies; SET LOCAL only for user/tenant
+    return RequestContext(
+        user_id=getattr(user, "user_id", None),
+        tenant_id=getattr(user, "tenant_id", None),
+        user=user,
+    )
+
+
+def _error_response(error: FraiseQLError, media_type: str, retry_after_s: int) -> Response:
+    telemetry.record_error(error.code)
+    errors = getattr(error, "all_errors", None) or [error.to_graphql()]
+    payload: dict[str, Any] = {"errors": errors}
+    if error.status >= 500:
+        payload["data"] = None
+    response = JSONResponse(payload, status_code=error.status, media_type=media_type)
+    if error.status == 401:
+        description = error.message.replace('"', "'")
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer error="invalid_token", error_description="{description}"'
+        )
+    elif error.status == 503:
+        response.headers["Retry-After"] = str(retry_after_s)
+    return response
+
+
+def _wants_graphiql(request: Request) -> bool:
+    return "query" not in request.query_params and "text/html" in request.headers.get("accept", "")
+
+
+async def health(request: Request) -> Response:
+    """Liveness: the process answers. Never touches the database."""
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    """Readiness: the main database answers ``SELECT 1`` within two seconds."""
+    state = request.app.state.fraiseql
+    if state.db is not None and await state.db.ping(timeout_s=2.0):
+        return JSONResponse({"status": "ready"})
+    return JSONResponse(
+        {"status": "unavailable", "errors": [{"message": "database unreachable",
+                                               "extensions": {"code": "DATABASE_UNAVAILABLE"}}]},
+        status_code=503,
+        headers={"Retry-After": str(state.config.retry_after_s)},
+    )
+
+
+ROUTES = [
+    Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+    Route("/health", health, methods=["GET"]),
+    Route("/ready", ready, methods=["GET"]),
+]
