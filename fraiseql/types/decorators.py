@@ -1,0 +1,176 @@
+"""Class decorators: ``@type``, ``@input``, ``@enum`` and the method decorator ``@field``.
+
+A decorated class stays a plain Python class (made a keyword-only dataclass when it is
+not one already) with its definition attached; nothing about it is GraphQL-specific
+until ``build_schema`` reads the registry.
+
+Example::
+
+    @type(sql_source="v_post")
+    class Post:
+        id: ID
+        title: str
+
+        @field
+        def shout(self, info) -> str:
+            return self.title.upper()
+
+    Post(id="1", title="hi").title  # "hi"
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import enum as enum_module
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from fraiseql.types.definitions import (
+    COMPUTED_ATTR,
+    DEFINITION_ATTR,
+    ComputedFieldOptions,
+    EnumDefinition,
+    TypeDefinition,
+    docstring_of,
+)
+from fraiseql.types.registry import Registry, default_registry
+
+C = TypeVar("C", bound=type)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _as_dataclass(cls: C) -> C:
+    if dataclasses.is_dataclass(cls):
+        return cls
+    return dataclasses.dataclass(kw_only=True)(cls)
+
+
+def _declare_class(
+    cls: C,
+    *,
+    kind: str,
+    name: str | None,
+    sql_source: str | None,
+    description: str | None,
+    registry: Registry | None,
+) -> C:
+    description = description or docstring_of(cls)  # before dataclass() writes its own
+    cls = _as_dataclass(cls)
+    definition = TypeDefinition(
+        cls,
+        graphql_name=name or cls.__name__,
+        kind=kind,
+        sql_source=sql_source,
+        description=description,
+    )
+    setattr(cls, DEFINITION_ATTR, definition)
+    (registry or default_registry()).add_type(definition)
+    return cls
+
+
+@overload
+def type(cls: C, /) -> C: ...
+@overload
+def type(
+    *,
+    sql_source: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    registry: Registry | None = None,
+) -> Callable[[C], C]: ...
+
+
+def type(  # noqa: A001 - exported as fraiseql.type on purpose
+    cls: Any = None,
+    /,
+    *,
+    sql_source: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    registry: Registry | None = None,
+) -> Any:
+    """Declare an output object type; ``sql_source`` names the view (``id``, ``data``)."""
+
+    def decorate(target: C) -> C:
+        return _declare_class(
+            target, kind="type", name=name, sql_source=sql_source,
+            description=description, registry=registry,
+        )
+
+    return decorate(cls) if cls is not None else decorate
+
+
+@overload
+def input(cls: C, /) -> C: ...
+@overload
+def input(
+    *, name: str | None = None, description: str | None = None, registry: Registry | None = None
+) -> Callable[[C], C]: ...
+
+
+def input(  # noqa: A001 - exported as fraiseql.input on purpose
+    cls: Any = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    registry: Registry | None = None,
+) -> Any:
+    """Declare an input object type (mutation inputs, query arguments)."""
+
+    def decorate(target: C) -> C:
+        return _declare_class(
+            target, kind="input", name=name, sql_source=None,
+            description=description, registry=registry,
+        )
+
+    return decorate(cls) if cls is not None else decorate
+
+
+def enum(
+    cls: Any = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    registry: Registry | None = None,
+) -> Any:
+    """Declare a GraphQL enum from an ``enum.Enum``; values are the member names.
+
+    Example::
+
+        @enum
+        class PostStatus(enum.Enum):
+            DRAFT = "draft"
+    """
+
+    def decorate(target: C) -> C:
+        if not (isinstance(target, builtins.type) and issubclass(target, enum_module.Enum)):
+            raise TypeError(f"@enum needs an enum.Enum subclass, got {target!r}")
+        definition = EnumDefinition(
+            target, graphql_name=name or target.__name__,
+            description=description or docstring_of(target),
+        )
+        setattr(target, DEFINITION_ATTR, definition)
+        (registry or default_registry()).add_type(definition)
+        return target
+
+    return decorate(cls) if cls is not None else decorate
+
+
+def field(
+    func: Any = None, /, *, name: str | None = None, description: str | None = None
+) -> Any:
+    """Mark a method as a computed field: ``def f(self, info, arg: int = 1) -> str``.
+
+    ``self`` is an instance of the class built from the row's document; the arguments
+    after ``info`` become GraphQL arguments (camelCase). The method may be async.
+    """
+
+    def decorate(target: F) -> F:
+        setattr(target, COMPUTED_ATTR, ComputedFieldOptions(name=name, description=description))
+        return target
+
+    return decorate(func) if func is not None else decorate
+
