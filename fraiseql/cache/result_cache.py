@@ -34,7 +34,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 from fraiseql import faults, telemetry
@@ -102,7 +102,7 @@ class ResultCache:
             telemetry.record_cache("miss")
             return None
 
-    async def set(self, key: str, value: bytes, tables: Sequence[str]) -> None:
+    async def set(self, key: str, value: bytes, tables: Iterable[str]) -> None:
         """Cache ``value`` under ``key``, tagged with the tables it was read from."""
         tables = tuple(tables)
         missed_at = self._miss_epochs.pop(key, None)

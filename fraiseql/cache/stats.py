@@ -20,8 +20,8 @@ class CacheStats:
     misses: int = 0
     errors_get: int = 0  # store read failed or timed out, or the value was corrupt
     errors_set: int = 0  # store write failed or timed out
-    errors_invalidate: int = 0  # store invalidation failed; it is retried before the next store read
-    corrupt: int = 0  # values read from the store that were not a JSON response (also in errors_get)
+    errors_invalidate: int = 0  # store invalidation failed (replayed before the next store read)
+    corrupt: int = 0  # store values that were not a JSON response (also in errors_get)
     store_skipped: int = 0  # store not tried: it failed moments ago (cool-down)
     stale_sets_skipped: int = 0  # results not cached: their tables were invalidated meanwhile
     invalidations: int = 0
