@@ -174,17 +174,19 @@ BEGIN
 END
 $$;
 
--- input: {id, title?, body?, tags?, published_at?}; absent keys keep their value.
+-- input: {id, title?, body?, tags?, published_at?}; absent or null keys keep their
+-- value (a GraphQL input object sends unset fields as null).
 CREATE FUNCTION fn_update_post(input jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     v_id uuid := blog_try_uuid(input->>'id');
+    v_has_tags boolean := coalesce(jsonb_typeof(input->'tags'), 'null') <> 'null';
     v_tags text[] := blog_tags(input->'tags');
 BEGIN
-    IF input ? 'title' AND btrim(coalesce(input->>'title', '')) = '' THEN
+    IF input->>'title' IS NOT NULL AND btrim(input->>'title') = '' THEN
         RETURN blog_result('invalid_input', 'title must not be empty', NULL, 'EMPTY_TITLE');
     END IF;
-    IF input ? 'tags' AND v_tags IS NULL THEN
+    IF v_has_tags AND v_tags IS NULL THEN
         RETURN blog_result('invalid_input', 'tags must be a list of strings', NULL, 'INVALID_TAGS');
     END IF;
     IF input->>'published_at' IS NOT NULL AND blog_try_timestamptz(input->>'published_at') IS NULL THEN
@@ -192,12 +194,10 @@ BEGIN
     END IF;
 
     UPDATE tb_post SET
-        title = CASE WHEN input ? 'title' THEN btrim(input->>'title') ELSE title END,
+        title = coalesce(btrim(input->>'title'), title),
         body = coalesce(input->>'body', body),
-        tags = CASE WHEN input ? 'tags' THEN v_tags ELSE tags END,
-        published_at = CASE WHEN input ? 'published_at'
-                            THEN blog_try_timestamptz(input->>'published_at')
-                            ELSE published_at END,
+        tags = CASE WHEN v_has_tags THEN v_tags ELSE tags END,
+        published_at = coalesce(blog_try_timestamptz(input->>'published_at'), published_at),
         updated_at = now()
     WHERE id = v_id;
 

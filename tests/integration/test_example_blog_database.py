@@ -207,6 +207,18 @@ async def test_update_post_changes_only_given_fields(blog_db: Database) -> None:
     assert post["published_at"] == "2024-05-01T10:00:00.000000+00:00"
 
 
+async def test_update_post_treats_null_as_unset(blog_db: Database) -> None:
+    author = await _any_user_id(blog_db)
+    created = await _call(blog_db, "fn_create_post", {"title": "Keep", "body": "B", "author_id": author, "tags": ["t"]})
+    post_id = created["object"]["id"]
+    result = await _call(
+        blog_db, "fn_update_post",
+        {"id": post_id, "title": None, "body": None, "tags": None, "published_at": None},
+    )
+    assert result["status"] == "success"
+    assert result["object"] == created["object"]
+
+
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
