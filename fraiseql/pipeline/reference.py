@@ -136,8 +136,13 @@ def parse_document(text: str) -> Any:
 
 def project(value: Any, plan: ReferencePlan) -> Any:
     """Applies a plan to a parsed value: objects by entries, arrays element-wise."""
+    # Plain loops, not comprehensions: each comprehension is one more Python frame,
+    # and documents may nest MAX_DEPTH levels.
     if isinstance(value, list):
-        return [project(element, plan) for element in value]
+        elements = []
+        for element in value:
+            elements.append(project(element, plan))
+        return elements
     if not isinstance(value, dict):
         return value
     result = {}
@@ -155,9 +160,15 @@ def dump(value: Any) -> str:
     if isinstance(value, RawNumber):
         return value.text
     if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(key)}:{dump(item)}" for key, item in value.items()) + "}"
+        members = []
+        for key, item in value.items():
+            members.append(f"{json.dumps(key)}:{dump(item)}")
+        return "{" + ",".join(members) + "}"
     if isinstance(value, list):
-        return "[" + ",".join(dump(item) for item in value) + "]"
+        elements = []
+        for item in value:
+            elements.append(dump(item))
+        return "[" + ",".join(elements) + "]"
     return json.dumps(value)
 
 
