@@ -85,28 +85,30 @@ async def run_mutation(
             status=400,
         )
     payload_json = idempotency.canonical_input(input)
-    attempt = 0
-    while True:
-        attempt_state = _Attempt()
-        try:
-            return await _attempt(
-                db, call, function, payload_json, context, idempotency_key, attempt_state
-            )
-        except MutationError:
-            raise
-        except Exception as exc:
-            verdict = judge(exc, committing=attempt_state.committing, has_key=idempotency_key is not None)
-            if verdict is Verdict.OUTCOME_UNKNOWN:
-                telemetry.record_error("MUTATION_OUTCOME_UNKNOWN")
-                raise MutationError(
-                    "The connection to the database was lost while committing; the mutation "
-                    "may or may not have been applied (send an idempotency key to retry safely)",
-                    "MUTATION_OUTCOME_UNKNOWN",
-                ) from exc
-            if verdict is Verdict.RAISE or attempt >= retries:
+    attributes = {"db.system": "postgresql", "fraiseql.mutation.function": function}
+    with telemetry.span("fraiseql.mutation", attributes) as span:
+        attempt = 0
+        while True:
+            if span is not None:
+                span.set_attribute("fraiseql.mutation.attempts", attempt + 1)
+            state = _Attempt()
+            try:
+                return await _attempt(db, call, function, payload_json, context, idempotency_key, state)
+            except MutationError:
                 raise
-            await asyncio.sleep(backoff.delay_s(attempt))
-            attempt += 1
+            except Exception as exc:
+                verdict = judge(exc, committing=state.committing, has_key=idempotency_key is not None)
+                if verdict is Verdict.OUTCOME_UNKNOWN:
+                    telemetry.record_error("MUTATION_OUTCOME_UNKNOWN")
+                    raise MutationError(
+                        "The connection to the database was lost while committing; the mutation "
+                        "may or may not have been applied (send an idempotency key to retry safely)",
+                        "MUTATION_OUTCOME_UNKNOWN",
+                    ) from exc
+                if verdict is Verdict.RAISE or attempt >= retries:
+                    raise
+                await asyncio.sleep(backoff.delay_s(attempt))
+                attempt += 1
 
 
 class _Attempt:
