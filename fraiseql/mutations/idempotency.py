@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 
+from fraiseql.context import RequestContext
 from fraiseql.db.pool import execute
 from fraiseql.db.runtime_schema import IDEMPOTENCY_RETENTION
 
@@ -64,6 +65,16 @@ def canonical_input(payload: dict[str, Any]) -> str:
 def fingerprint(input_json: str) -> str:
     """sha256 of the canonical input: a reused key with another input is detected."""
     return hashlib.sha256(input_json.encode()).hexdigest()
+
+
+def scoped_key(key: str, context: RequestContext | None) -> str:
+    """The key as stored: scoped to the caller's user and tenant.
+
+    Two users who happen to send the same key never see each other's results.
+    """
+    if context is None or (context.user_id is None and context.tenant_id is None):
+        return key
+    return f"u={context.user_id or ''};t={context.tenant_id or ''};{key}"
 
 
 def advisory_lock_id(function: str, key: str) -> int:

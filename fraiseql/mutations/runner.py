@@ -72,7 +72,8 @@ async def run_mutation(
 
     ``retries`` is how many times an attempt may be repeated after a serialization
     failure, a deadlock or a lost connection (see ``fraiseql.mutations.retry``).
-    The idempotency key is not passed to the function. Raises ``MutationError`` with
+    The idempotency key is scoped to the context's user and tenant and is not passed
+    to the function. Raises ``MutationError`` with
     ``IDEMPOTENCY_KEY_REUSED`` when the key was already used with a different input,
     ``MUTATION_OUTCOME_UNKNOWN`` when the connection died during COMMIT without a key,
     and the translated ``DatabaseError`` otherwise.
@@ -85,6 +86,7 @@ async def run_mutation(
             status=400,
         )
     payload_json = idempotency.canonical_input(input)
+    key = None if idempotency_key is None else idempotency.scoped_key(idempotency_key, context)
     attributes = {"db.system": "postgresql", "fraiseql.mutation.function": function}
     with telemetry.span("fraiseql.mutation", attributes) as span:
         attempt = 0
@@ -93,11 +95,11 @@ async def run_mutation(
                 span.set_attribute("fraiseql.mutation.attempts", attempt + 1)
             state = _Attempt()
             try:
-                return await _attempt(db, call, function, payload_json, context, idempotency_key, state)
+                return await _attempt(db, call, function, payload_json, context, key, state)
             except MutationError:
                 raise
             except Exception as exc:
-                verdict = judge(exc, committing=state.committing, has_key=idempotency_key is not None)
+                verdict = judge(exc, committing=state.committing, has_key=key is not None)
                 if verdict is Verdict.OUTCOME_UNKNOWN:
                     telemetry.record_error("MUTATION_OUTCOME_UNKNOWN")
                     raise MutationError(

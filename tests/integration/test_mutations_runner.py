@@ -182,6 +182,16 @@ async def test_keys_are_scoped_per_function(db: Database, blog_url: str) -> None
     assert (a["object"], b["object"]) == ({"value": "a"}, {"value": "b"})
 
 
+async def test_keys_are_scoped_per_user(db: Database, blog_url: str) -> None:
+    function, _ = await _flaky_function(blog_url, 0, "")
+    key = _unique("key")
+    for user in ("alice", "bob"):
+        await run_mutation(db, function=function, input={"value": user}, idempotency_key=key,
+                           context=RequestContext(user_id=user))
+    values = await db.fetch_value(f"SELECT array_agg(value ORDER BY value) FROM {function}_rows")  # type: ignore[arg-type]
+    assert values == ["alice", "bob"]
+
+
 async def test_error_results_are_stored_too(db: Database) -> None:
     key = _unique("key")
     payload = {"title": "", "body": "b"}

@@ -14,9 +14,10 @@ import pytest
 
 from fraiseql.db.errors import translate
 from fraiseql.errors import DatabaseError, DatabaseTimeout, MutationError
-from fraiseql.mutations.idempotency import advisory_lock_id, canonical_input, fingerprint
+from fraiseql.context import RequestContext
+from fraiseql.mutations.idempotency import advisory_lock_id, canonical_input, fingerprint, scoped_key
 from fraiseql.mutations.retry import Backoff, Verdict, judge
-from fraiseql.mutations.runner import function_call
+from fraiseql.mutations.runner import function_call, run_mutation
 
 VALID_NAMES = ["fn_create_post", "blog.fn_create_post", "_f", "F1", "a" * 63]
 INVALID_NAMES = [
@@ -79,6 +80,14 @@ def test_advisory_lock_ids_are_stable_signed_64_bit_and_separate_functions() -> 
     assert advisory_lock_id("fn_a", "bk") != advisory_lock_id("fn_ab", "k")
 
 
+def test_keys_are_scoped_by_user_and_tenant_only() -> None:
+    assert scoped_key("k", None) == scoped_key("k", RequestContext()) == "k"
+    alice = scoped_key("k", RequestContext(user_id="alice"))
+    assert alice != scoped_key("k", RequestContext(user_id="bob"))
+    assert alice != scoped_key("k", RequestContext(user_id="alice", tenant_id="t1"))
+    assert alice == scoped_key("k", RequestContext(user_id="alice", statement_timeout_ms=5))
+
+
 def _translated(exc: Exception) -> DatabaseError:
     return translate(exc)
 
@@ -126,3 +135,10 @@ def test_backoff_is_jittered_exponential_and_capped() -> None:
         bound = min(0.05, 0.01 * 2**attempt)
         assert all(0.0 <= delay <= bound for delay in delays)
         assert len(set(delays)) > 1
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256], ids=["empty", "too-long"])
+async def test_bad_idempotency_keys_are_refused_before_any_database_work(key: str) -> None:
+    with pytest.raises(MutationError) as caught:
+        await run_mutation(None, function="fn_x", input={}, idempotency_key=key)  # type: ignore[arg-type]
+    assert caught.value.code == "INVALID_IDEMPOTENCY_KEY"
