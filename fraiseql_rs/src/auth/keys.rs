@@ -140,6 +140,10 @@ impl KeySet {
         self.keys.iter().filter_map(|k| k.kid.clone()).collect()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     /// Whether some key of `self` is missing from `other` (a key was rotated out).
     pub fn keys_not_in(&self, other: &KeySet) -> bool {
         self.keys.iter().any(|key| !other.keys.contains(key))

@@ -133,12 +133,18 @@ impl JwtVerifier {
     }
 
     /// Replace the key set with the keys of a JWKS document. Returns `(kids, skipped)`.
-    /// When a key disappears, cached users are dropped: their tokens must verify again.
+    /// A document with no usable key raises `ValueError` and changes nothing, so a broken
+    /// endpoint can never empty a good key set. When a key disappears, cached users are
+    /// dropped: their tokens must verify again.
     fn set_keys(&self, py: Python<'_>, jwks: &Bound<'_, PyBytes>) -> PyResult<(Vec<String>, Vec<String>)> {
         let bytes = jwks.as_bytes();
         let parsed = py
             .detach(|| KeySet::from_jwks(bytes, self.max_keys))
             .map_err(config_error)?;
+        if parsed.keys.is_empty() {
+            let reasons = parsed.skipped.join("; ");
+            return Err(config_error(format!("the key set has no usable key ({reasons})")));
+        }
         let kids = parsed.keys.kids();
         let mut current = self.keys.write().unwrap_or_else(|p| p.into_inner());
         let removed = current.keys_not_in(&parsed.keys);
@@ -148,6 +154,12 @@ impl JwtVerifier {
             self.cache.clear();
         }
         Ok((kids, parsed.skipped))
+    }
+
+    /// Forget every key and cached user (the keys went past their maximum staleness).
+    fn clear_keys(&self) {
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(KeySet::default());
+        self.cache.clear();
     }
 
     /// The `kid`s of the current key set.
