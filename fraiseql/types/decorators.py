@@ -33,6 +33,7 @@ from fraiseql.types.definitions import (
     EnumDefinition,
     TypeDefinition,
     docstring_of,
+    remember_declared,
 )
 from fraiseql.types.registry import Registry, default_registry
 
@@ -65,6 +66,7 @@ def _declare_class(
         description=description,
     )
     setattr(cls, DEFINITION_ATTR, definition)
+    remember_declared(cls)
     (registry or default_registry()).add_type(definition)
     return cls
 
@@ -153,6 +155,7 @@ def enum(
             description=description or docstring_of(target),
         )
         setattr(target, DEFINITION_ATTR, definition)
+        remember_declared(target)
         (registry or default_registry()).add_type(definition)
         return target
 

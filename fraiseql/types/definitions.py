@@ -73,6 +73,24 @@ class ComputedFieldDefinition:
     description: str | None = None
 
 
+_DECLARED_BY_NAME: dict[str, Any] = {}
+
+
+def remember_declared(cls: Any) -> None:
+    """Note a declared class by name, to resolve string annotations that name it."""
+    _DECLARED_BY_NAME[cls.__name__] = cls
+
+
+def type_hints(obj: Any) -> dict[str, Any]:
+    """``typing.get_type_hints``, falling back to declared class names for string
+    annotations the defining module cannot resolve (classes declared inside functions
+    under ``from __future__ import annotations``)."""
+    try:
+        return typing.get_type_hints(obj)
+    except NameError:
+        return typing.get_type_hints(obj, localns=dict(_DECLARED_BY_NAME))
+
+
 def _docstring(obj: Any) -> str | None:
     doc = obj.__dict__.get("__doc__") if isinstance(obj, type) else getattr(obj, "__doc__", None)
     return inspect.cleandoc(doc) if doc else None
@@ -82,7 +100,7 @@ def parse_signature(
     func: Callable[..., Any], skip: int, where: str
 ) -> tuple[tuple[ArgumentDefinition, ...], TypeRef]:
     """Arguments after the first ``skip`` parameters, and the return type, of ``func``."""
-    hints = typing.get_type_hints(func)
+    hints = type_hints(func)
     if "return" not in hints:
         raise AnnotationError(f"{where}: a return annotation is required")
     parameters = list(inspect.signature(func).parameters.values())[skip:]
@@ -123,7 +141,7 @@ class TypeDefinition:
     @cached_property
     def fields(self) -> dict[str, FieldDefinition]:
         """Stored fields by Python name, in declaration order."""
-        hints = typing.get_type_hints(self.cls)
+        hints = type_hints(self.cls)
         defaults = {f.name: f.default for f in dataclasses.fields(self.cls)}
         fields = {}
         for name, annotation in hints.items():
@@ -201,7 +219,7 @@ class MutationDefinition:
     @cached_property
     def parts(self) -> dict[str, type]:
         """``{"input": cls, "success": cls, "error": cls}`` from the class annotations."""
-        hints = typing.get_type_hints(self.cls)
+        hints = type_hints(self.cls)
         missing = [part for part in ("input", "success", "error") if part not in hints]
         if missing:
             raise AnnotationError(
