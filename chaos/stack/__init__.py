@@ -1,5 +1,5 @@
 """Components of the harness's stack, each with start/stop: the local HTTPS issuer, ..."""
 
-from chaos.stack.issuer import ALGORITHMS, Keyring, LocalIssuer
+from chaos.stack.issuer import ALGORITHMS, ASYMMETRIC_ALGORITHMS, Keyring, LocalIssuer
 
-__all__ = ["ALGORITHMS", "Keyring", "LocalIssuer"]
+__all__ = ["ALGORITHMS", "ASYMMETRIC_ALGORITHMS", "Keyring", "LocalIssuer"]

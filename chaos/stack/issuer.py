@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
 import socket
@@ -43,7 +44,12 @@ FAMILY_OF_ALG = {
     "EdDSA": "Ed25519",
 }
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
-ALGORITHMS = tuple(FAMILY_OF_ALG) + HMAC_ALGORITHMS
+ASYMMETRIC_ALGORITHMS = tuple(FAMILY_OF_ALG)
+ALGORITHMS = ASYMMETRIC_ALGORITHMS + HMAC_ALGORITHMS
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class Keyring:
     def __init__(self, issuer: str, audience: str) -> None:
         self.issuer = issuer
         self.audience = audience
-        self.hmac_secret = secrets.token_bytes(32)
+        self.hmac_secret = secrets.token_bytes(64)
         self.current: dict[str, SigningKey] = {}
         self.published: list[SigningKey] = []
         self._lock = threading.Lock()
@@ -148,6 +154,27 @@ class Keyring:
         key = self.key_for(alg)
         header = {"kid": kid or key.kid, **(headers or {})}
         return jwt.encode(payload, key.private_key, algorithm=alg, headers=header)
+
+
+    def sign_raw(
+        self,
+        header: dict[str, Any] | bytes,
+        payload: dict[str, Any] | bytes,
+        *,
+        alg: str = "RS256",
+        key: Any = None,
+    ) -> str:
+        """Sign exactly these header and payload bytes with ``alg`` and ``key`` (default:
+        this keyring's key for ``alg``), whatever the header claims: forged tokens for the
+        attack suite and the harness."""
+        raw_header = header if isinstance(header, bytes) else json.dumps(header).encode()
+        raw_payload = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        signing_input = f"{b64url(raw_header)}.{b64url(raw_payload)}"
+        algorithm = jwt.algorithms.get_default_algorithms()[alg]
+        if key is None:
+            key = self.hmac_secret if alg in HMAC_ALGORITHMS else self.key_for(alg).private_key
+        signature = algorithm.sign(signing_input.encode(), algorithm.prepare_key(key))
+        return f"{signing_input}.{b64url(signature)}"
 
 
 class LocalIssuer:

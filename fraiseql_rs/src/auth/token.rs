@@ -56,10 +56,11 @@ pub fn split(token: &str) -> AuthResult<CompactToken<'_>> {
     else {
         return refuse(ErrorCode::MalformedToken, "a token has exactly three segments");
     };
-    if header_b64.is_empty() || payload_b64.is_empty() || signature_b64.is_empty() {
+    // The header first, so that an unsigned `alg: none` token is reported as such.
+    let header = parse_header(&decode_segment(header_b64)?)?;
+    if payload_b64.is_empty() || signature_b64.is_empty() {
         return refuse(ErrorCode::MalformedToken, "a token segment is empty");
     }
-    let header = parse_header(&decode_segment(header_b64)?)?;
     let signature = decode_segment(signature_b64)?;
     let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
     Ok(CompactToken { header, signing_input, payload_b64, signature })
