@@ -3,6 +3,7 @@
 //! Python objects are read here and only here; the work itself runs on borrowed
 //! UTF-8 text with the GIL released once the input is large enough to be worth it.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use pyo3::exceptions::PyValueError;
@@ -17,6 +18,14 @@ use super::scanner::MAX_DEPTH;
 
 /// Below this much input text, releasing and re-taking the GIL costs more than it frees.
 const DETACH_MIN_BYTES: usize = 64 * 1024;
+
+/// Each thread keeps its output buffer between calls (up to this size): a fresh
+/// large allocation costs more in page faults than building the response does.
+const KEPT_OUTPUT_MAX_BYTES: usize = 8 << 20;
+
+thread_local! {
+    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 pyo3::create_exception!(
     fraiseql._fraiseql_rs,
@@ -156,7 +165,7 @@ fn item_json(json: &Bound<'_, PyAny>, out_key: &str) -> Result<PyBackedStr, Pipe
     json.extract::<PyBackedStr>().map_err(|_| PipelineError::InvalidRawJson { out_key: out_key.to_owned() })
 }
 
-fn run(roots: &[OwnedRoot], errors: &[PyBackedStr]) -> Result<Vec<u8>, PipelineError> {
+fn run(roots: &[OwnedRoot], errors: &[PyBackedStr], out: &mut Vec<u8>) -> Result<(), PipelineError> {
     let borrowed: Vec<Root<'_, PyBackedStr>> = roots
         .iter()
         .map(|root| match root {
@@ -166,7 +175,7 @@ fn run(roots: &[OwnedRoot], errors: &[PyBackedStr]) -> Result<Vec<u8>, PipelineE
             OwnedRoot::Raw { out_key, json } => Root::Raw { out_key, json },
         })
         .collect();
-    response::build_response(&borrowed, errors)
+    response::build_response_into(&borrowed, errors, out)
 }
 
 fn input_bytes(roots: &[OwnedRoot]) -> usize {
@@ -204,13 +213,25 @@ fn build_response<'py>(
         Ok((roots, errors))
     };
     let (owned_roots, owned_errors) = read().map_err(|e| to_py_err(py, e))?;
-    let body = if input_bytes(&owned_roots) >= DETACH_MIN_BYTES {
-        py.detach(|| run(&owned_roots, &owned_errors))
-    } else {
-        run(&owned_roots, &owned_errors)
-    };
-    let body = body.map_err(|e| to_py_err(py, e))?;
-    Ok(PyBytes::new(py, &body))
+    let detach = input_bytes(&owned_roots) >= DETACH_MIN_BYTES;
+    OUTPUT.with(|buffer| {
+        let mut fresh = Vec::new();
+        let mut kept = buffer.try_borrow_mut();
+        let out = match kept.as_deref_mut() {
+            Ok(out) => out,
+            Err(_) => &mut fresh,
+        };
+        let built = if detach {
+            py.detach(|| run(&owned_roots, &owned_errors, &mut *out))
+        } else {
+            run(&owned_roots, &owned_errors, &mut *out)
+        };
+        let body = built.map(|()| PyBytes::new(py, out));
+        if out.capacity() > KEPT_OUTPUT_MAX_BYTES {
+            *out = Vec::new();
+        }
+        body.map_err(|e| to_py_err(py, e))
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

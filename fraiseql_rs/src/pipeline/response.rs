@@ -33,9 +33,23 @@ impl<S> Root<'_, S> {
 ///
 /// `errors` are complete JSON error objects placed first; errors found here
 /// (rows that are not valid JSON) follow them.
+#[cfg_attr(not(test), allow(dead_code))] // the Rust tests and benches use it
 pub fn build_response<S: AsRef<str>>(roots: &[Root<'_, S>], errors: &[S]) -> Result<Vec<u8>, PipelineError> {
+    let mut out = Vec::new();
+    build_response_into(roots, errors, &mut out)?;
+    Ok(out)
+}
+
+/// `build_response` writing into `out` (cleared first), so a caller can reuse one
+/// buffer across requests and skip the page faults of a fresh large allocation.
+pub fn build_response_into<S: AsRef<str>>(
+    roots: &[Root<'_, S>],
+    errors: &[S],
+    out: &mut Vec<u8>,
+) -> Result<(), PipelineError> {
     check_inputs(roots, errors)?;
-    let mut out = Vec::with_capacity(estimated_size(roots, errors));
+    out.clear();
+    out.reserve(estimated_size(roots, errors));
     let mut scratch = Scratch::default();
     let mut row_errors: Vec<Vec<u8>> = Vec::new();
     let mut data_is_null = false;
@@ -46,13 +60,13 @@ pub fn build_response<S: AsRef<str>>(roots: &[Root<'_, S>], errors: &[S]) -> Res
         if index > 0 {
             out.push(b',');
         }
-        write_json_string(&mut out, root.out_key());
+        write_json_string(out, root.out_key());
         out.push(b':');
         match root {
             Root::Raw { json, .. } => out.extend_from_slice(json.as_bytes()),
             Root::Rows { out_key, plan, rows, single, nullable } => {
                 let value_start = out.len();
-                if let Err(row_index) = write_rows(&mut out, plan, rows, *single, &mut scratch) {
+                if let Err(row_index) = write_rows(out, plan, rows, *single, &mut scratch) {
                     out.truncate(value_start);
                     out.extend_from_slice(b"null");
                     row_errors.push(invalid_row_error(out_key, row_index));
@@ -78,7 +92,7 @@ pub fn build_response<S: AsRef<str>>(roots: &[Root<'_, S>], errors: &[S]) -> Res
         out.push(b']');
     }
     out.push(b'}');
-    Ok(out)
+    Ok(())
 }
 
 /// Writes a root's value; on a row that is not valid JSON returns that row's index.
