@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime
 
 import fraiseql.types as ft
+from fraiseql.http import create_app  # re-exported as fraiseql.create_app by the lead
 from fraiseql.types import ID
 
 registry = ft.Registry()
@@ -218,13 +219,5 @@ class AddComment:
 
 # --- the application --------------------------------------------------------------------
 
-# TODO(lead): drop this guard once fraiseql.schema and fraiseql.http are committed; until
-# then the declarations above import (and can be checked) on their own.
-try:
-    from fraiseql.http import create_app
-
-    schema = ft.build_schema(registry)
-except ImportError as missing:  # pragma: no cover - temporary, see the TODO above
-    _MISSING = missing
-else:
-    app = create_app(schema=schema)  # DATABASE_URL is read when the app starts
+schema = ft.build_schema(registry)
+app = create_app(schema=schema)  # DATABASE_URL is read when the app starts
