@@ -20,6 +20,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +117,21 @@ class LocalPostgres:
             log = self._tail_log()
             self.stop()
             raise LocalPostgresError(f"PostgreSQL did not start: {exc}\n{log}") from exc
+        self._wait_until_accepting()
         self.create_database(self.dbname)
         return self
+
+    def _wait_until_accepting(self, timeout_s: float = 60.0) -> None:
+        """The port opens before recovery ends; wait until a session can really start."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with psycopg.connect(self.url_for("postgres"), connect_timeout=2):
+                    return
+            except psycopg.OperationalError as exc:
+                if time.monotonic() > deadline:
+                    raise LocalPostgresError(f"PostgreSQL never accepted sessions: {exc}") from exc
+                time.sleep(0.1)
 
     def _executable_for_current_user(self, tmp: Path) -> str:
         """pg_ctl itself, or a wrapper running it as ``os_user`` when we are root."""
@@ -183,6 +197,8 @@ class LocalPostgres:
             )
         if completed.returncode != 0:
             raise LocalPostgresError(f"pg_ctl {args[0]} failed ({completed.returncode}):\n{self._tail_log()}")
+        if args[0] in ("start", "restart"):
+            self._wait_until_accepting()
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """Create database ``name`` (if missing) and return its URL."""

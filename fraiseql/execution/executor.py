@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, field, replace
+import copy
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     GraphQLError,
@@ -110,7 +112,10 @@ class Executor:
             fast = self._plan_fast_fields(prepared, operation, variables)
             if fast is not None:
                 return await self._run_fast(prepared, operation, request, variables, fast, context, extra_context)
-        outcome = await self._run_graphql_core(prepared, operation, variables, context, extra_context)
+        # graphql-core coerces the client's raw variables itself.
+        outcome = await self._run_graphql_core(
+            prepared, operation, request.variables or {}, context, extra_context
+        )
         outcome.operation_type = kind
         if operation.operation is OperationType.MUTATION:
             await self._invalidate_after_mutation(operation)
@@ -204,7 +209,7 @@ class Executor:
         cacheable = self.cache is not None and all(isinstance(p, _FastField) for p in planned)
         key = None
         if cacheable:
-            key = cache_key(request.query, request.operation_name, variables, context.scope())
+            key = cache_key(request.query, request.operation_name, request.variables or {}, context.scope())
             hit = await self.cache.get(key)  # type: ignore[union-attr]
             if hit is not None:
                 telemetry.record_cache("hit")
@@ -218,7 +223,9 @@ class Executor:
         ]
         if other_fields:
             pending.append(
-                self._run_subset(prepared, operation, variables, other_fields, context, extra_context)
+                self._run_subset(
+                    prepared, operation, request.variables or {}, other_fields, context, extra_context
+                )
             )
         outcomes = await asyncio.gather(*pending, return_exceptions=True)
         for outcome in outcomes:
@@ -289,7 +296,7 @@ class Executor:
         context: RequestContext,
         extra_context: dict[str, Any] | None,
     ) -> ExecutionResult:
-        document = replace(prepared.document, definitions=(operation, *prepared.fragments.values()))
+        document = DocumentNode(definitions=(operation, *prepared.fragments.values()))
         context_value = {
             "db": self.db,
             "repository": Repository(self.db, context),
@@ -346,7 +353,9 @@ def replace_selection(
     operation: OperationDefinitionNode, selections: tuple[Any, ...]
 ) -> OperationDefinitionNode:
     """A copy of the operation that selects only ``selections`` at its root."""
-    return replace(operation, selection_set=SelectionSetNode(selections=selections))
+    narrowed = copy.copy(operation)
+    narrowed.selection_set = SelectionSetNode(selections=selections)
+    return narrowed
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:

@@ -23,13 +23,6 @@ pytestmark = pytest.mark.integration
 
 _names = itertools.count(1)
 
-# HTTP mutations currently fail with BAD_USER_INPUT: the executor hands graphql-core the
-# variables with snake_case keys ('author_id' for 'authorId'). Strict: remove once fixed.
-SNAKE_CASED_VARIABLES = pytest.mark.xfail(
-    reason="executor passes snake_cased variables to graphql-core (in progress)", strict=True
-)
-
-
 @pytest.fixture(scope="module")
 def blog_url(pg_cluster: LocalPostgres) -> str:
     url = pg_cluster.create_database(f"blog_app_{os.getpid()}_{next(_names)}")
@@ -89,7 +82,6 @@ mutation($input: CreatePostInput!) {
 """
 
 
-@SNAKE_CASED_VARIABLES
 async def test_create_post_with_a_key_writes_once(client: httpx.AsyncClient, blog_url: str) -> None:
     author = str(await _scalar(blog_url, "SELECT id FROM tb_user ORDER BY id LIMIT 1"))
     payload = {"title": "Over HTTP", "body": "b", "authorId": author, "idempotencyKey": "app-key-1"}
@@ -101,7 +93,6 @@ async def test_create_post_with_a_key_writes_once(client: httpx.AsyncClient, blo
     assert await _scalar(blog_url, "SELECT count(*) FROM tb_post WHERE title = 'Over HTTP'") == 1
 
 
-@SNAKE_CASED_VARIABLES
 async def test_create_post_error_type_carries_the_code(client: httpx.AsyncClient, blog_url: str) -> None:
     author = str(await _scalar(blog_url, "SELECT id FROM tb_user ORDER BY id LIMIT 1"))
     data = await _graphql(client, CREATE, input={"title": " ", "body": "b", "authorId": author})
@@ -109,7 +100,6 @@ async def test_create_post_error_type_carries_the_code(client: httpx.AsyncClient
     assert data["createPost"]["code"] == "EMPTY_TITLE"
 
 
-@SNAKE_CASED_VARIABLES
 async def test_comment_update_and_delete(client: httpx.AsyncClient, blog_url: str) -> None:
     author = str(await _scalar(blog_url, "SELECT id FROM tb_user ORDER BY id LIMIT 1"))
     created = await _graphql(client, CREATE, input={"title": "Lifecycle", "body": "b", "authorId": author})
