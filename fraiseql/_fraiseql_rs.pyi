@@ -9,7 +9,7 @@ __version__: str
 SpecEntry: TypeAlias = (
     tuple[Literal["field"], str, str, Sequence[SpecEntry] | None] | tuple[Literal["typename"], str, str]
 )
-RowsRoot: TypeAlias = tuple[Literal["rows"], str, Plan, Sequence[str | None], bool, bool]
+RowsRoot: TypeAlias = tuple[Literal["rows"], str, Plan, Sequence[str | bytes | None], bool, bool]
 RawRoot: TypeAlias = tuple[Literal["raw"], str, str]
 
 class PipelineInputError(ValueError):

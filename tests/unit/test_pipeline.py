@@ -110,7 +110,7 @@ def test_several_roots_raw_roots_and_given_errors(impl: Implementation) -> None:
     assert parse(body) == {"data": {"posts": [{"id": 1}], "count": {"n": 7}}, "errors": [{"message": "boom", "path": ["other"]}]}
 
 
-INVALID_ROWS = {
+INVALID_ROWS: dict[str, str | bytes] = {
     "truncated": '{"id": 1, "title": "abc',
     "trailing_garbage": '{"id": 1} x',
     "two_documents": '{}{}',
@@ -124,11 +124,12 @@ INVALID_ROWS = {
     "byte_order_mark": '\ufeff{}',
     "too_deep": "[" * 513 + "]" * 513,
     "unterminated_deep": "[" * 100_000,
+    "bytes_not_utf8": b"{\"id\": \"\xc3\"}",
 }
 
 
 @pytest.mark.parametrize("row", INVALID_ROWS.values(), ids=INVALID_ROWS.keys())
-def test_invalid_row_nulls_its_root_and_reports_invalid_db_json(impl: Implementation, row: str) -> None:
+def test_invalid_row_nulls_its_root_and_reports_invalid_db_json(impl: Implementation, row: str | bytes) -> None:
     plan = impl.compile_plan((("field", "id", "id", None),))
     body = impl.build_response([
         ("rows", "posts", plan, ['{"id":1}', row], False, True),
@@ -210,3 +211,12 @@ def test_rust_plan_is_reusable_across_threads() -> None:
     assert results == [expected] * 4
     oracle = reference.build_response([("rows", "posts", reference.compile_plan(POST_SPEC), rows, False, False)])
     assert parse(expected) == parse(oracle)
+
+
+def test_bytes_rows_are_utf8_checked(impl: Implementation) -> None:
+    spec = (("field", "name", "name", None),)
+    rows = ['{"name": "Zoë 🚀"}'.encode(), b'{"name": "\xff"}']
+    assert impl.respond(spec, rows[:1], single=True)["data"]["items"] == {"name": "Zoë 🚀"}
+    result = impl.respond(spec, rows)
+    assert result["data"]["items"] is None
+    assert result["errors"][0]["extensions"]["code"] == "INVALID_DB_JSON"

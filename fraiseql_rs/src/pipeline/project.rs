@@ -26,15 +26,16 @@ pub struct Scratch {
 }
 
 /// Projects a whole document (a row): one value and nothing but whitespace after it.
-pub fn project_document(text: &str, plan: &Plan, out: &mut Vec<u8>, scratch: &mut Scratch) -> ScanResult<()> {
-    let mut cursor = Cursor::new(text.as_bytes(), 0);
+/// `text` must be UTF-8 (scalars are copied as they are).
+pub fn project_document(text: &[u8], plan: &Plan, out: &mut Vec<u8>, scratch: &mut Scratch) -> ScanResult<()> {
+    let mut cursor = Cursor::new(text, 0);
     project_value(&mut cursor, plan, 0, out, scratch)?;
     cursor.expect_end()
 }
 
 /// Checks that `text` is one complete JSON value.
-pub fn validate_document(text: &str) -> ScanResult<()> {
-    let mut cursor = Cursor::new(text.as_bytes(), 0);
+pub fn validate_document(text: &[u8]) -> ScanResult<()> {
+    let mut cursor = Cursor::new(text, 0);
     cursor.skip_value(0)?;
     cursor.expect_end()
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::error::PipelineError;
@@ -108,7 +108,7 @@ fn read_entry(entry: &Bound<'_, PyAny>, depth: usize) -> Result<SpecEntry, Pipel
 
 /// A root read from Python, owning references to its text so it can cross `detach`.
 enum OwnedRoot {
-    Rows { out_key: PyBackedStr, plan: Arc<CompiledPlan>, rows: Vec<Row<PyBackedStr>>, single: bool, nullable: bool },
+    Rows { out_key: PyBackedStr, plan: Arc<CompiledPlan>, rows: Vec<Row<RowText>>, single: bool, nullable: bool },
     Raw { out_key: PyBackedStr, json: PyBackedStr },
 }
 
@@ -120,15 +120,37 @@ fn read_text(item: &Bound<'_, PyAny>, what: &str) -> Result<PyBackedStr, Pipelin
     item.extract::<PyBackedStr>().map_err(|_| invalid_roots(format!("{what} must be a str encodable as UTF-8")))
 }
 
-fn read_row(item: &Bound<'_, PyAny>) -> Result<Row<PyBackedStr>, PipelineError> {
+/// A row's text, borrowed from its Python object: a str's UTF-8 form (CPython's
+/// own encoder, measured faster than transcoding here), or UTF-8 checked bytes.
+enum RowText {
+    Str(PyBackedStr),
+    Bytes(PyBackedBytes),
+}
+
+impl AsRef<[u8]> for RowText {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            RowText::Str(text) => text.as_bytes(),
+            RowText::Bytes(bytes) => bytes,
+        }
+    }
+}
+
+fn read_row(item: &Bound<'_, PyAny>) -> Result<Row<RowText>, PipelineError> {
     if item.is_none() {
         return Ok(Row::Null);
     }
-    let text = item.cast::<PyString>().map_err(|_| invalid_roots("rows must be str or None"))?;
-    Ok(match PyBackedStr::try_from(text.clone()) {
-        Ok(text) => Row::Text(text),
-        Err(_) => Row::NotUtf8,
-    })
+    if let Ok(text) = item.cast::<PyString>() {
+        return Ok(match PyBackedStr::try_from(text.clone()) {
+            Ok(text) => Row::Text(RowText::Str(text)),
+            Err(_) => Row::NotUtf8,
+        });
+    }
+    if let Ok(bytes) = item.cast::<PyBytes>() {
+        let bytes = PyBackedBytes::from(bytes.clone());
+        return Ok(if std::str::from_utf8(&bytes).is_ok() { Row::Text(RowText::Bytes(bytes)) } else { Row::NotUtf8 });
+    }
+    Err(invalid_roots("rows must be str, bytes or None"))
 }
 
 fn read_root(root: &Bound<'_, PyAny>) -> Result<OwnedRoot, PipelineError> {
@@ -139,7 +161,7 @@ fn read_root(root: &Bound<'_, PyAny>) -> Result<OwnedRoot, PipelineError> {
             let plan = plan.cast::<Plan>().map_err(|_| invalid_roots("the plan must come from compile_plan"))?;
             let single = single.is_truthy().map_err(|_| invalid_roots("single must be a bool"))?;
             let nullable = nullable.is_truthy().map_err(|_| invalid_roots("nullable must be a bool"))?;
-            let rows = sequence_items(rows).ok_or_else(|| invalid_roots("rows must be a list of str"))?;
+            let rows = sequence_items(rows).ok_or_else(|| invalid_roots("rows must be a list"))?;
             // A single root reads only its first row, so only that one is converted.
             let wanted = if single { rows.len().min(1) } else { rows.len() };
             Ok(OwnedRoot::Rows {
@@ -165,8 +187,8 @@ fn item_json(json: &Bound<'_, PyAny>, out_key: &str) -> Result<PyBackedStr, Pipe
     json.extract::<PyBackedStr>().map_err(|_| PipelineError::InvalidRawJson { out_key: out_key.to_owned() })
 }
 
-fn run(roots: &[OwnedRoot], errors: &[PyBackedStr], out: &mut Vec<u8>) -> Result<(), PipelineError> {
-    let borrowed: Vec<Root<'_, PyBackedStr>> = roots
+fn run(roots: &[OwnedRoot], errors: &[RowText], out: &mut Vec<u8>) -> Result<(), PipelineError> {
+    let borrowed: Vec<Root<'_, RowText>> = roots
         .iter()
         .map(|root| match root {
             OwnedRoot::Rows { out_key, plan, rows, single, nullable } => {
@@ -183,7 +205,7 @@ fn input_bytes(roots: &[OwnedRoot]) -> usize {
         .iter()
         .map(|root| match root {
             OwnedRoot::Rows { rows, .. } => {
-                rows.iter().map(|row| if let Row::Text(text) = row { text.len() } else { 0 }).sum()
+                rows.iter().map(|row| if let Row::Text(text) = row { text.as_ref().len() } else { 0 }).sum()
             }
             OwnedRoot::Raw { json, .. } => json.len(),
         })
@@ -198,7 +220,7 @@ fn build_response<'py>(
     roots: &Bound<'py, PyAny>,
     errors: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let read = || -> Result<(Vec<OwnedRoot>, Vec<PyBackedStr>), PipelineError> {
+    let read = || -> Result<(Vec<OwnedRoot>, Vec<RowText>), PipelineError> {
         let roots = sequence_items(roots).ok_or_else(|| invalid_roots("roots must be a list"))?;
         let roots = roots.iter().map(read_root).collect::<Result<Vec<_>, _>>()?;
         let errors = match errors {
@@ -207,7 +229,11 @@ fn build_response<'py>(
                 .ok_or_else(|| invalid_roots("errors must be a list of str"))?
                 .iter()
                 .enumerate()
-                .map(|(index, e)| e.extract::<PyBackedStr>().map_err(|_| PipelineError::InvalidErrorJson { index }))
+                .map(|(index, e)| {
+                    e.extract::<PyBackedStr>()
+                        .map(RowText::Str)
+                        .map_err(|_| PipelineError::InvalidErrorJson { index })
+                })
                 .collect::<Result<_, _>>()?,
         };
         Ok((roots, errors))

@@ -8,8 +8,8 @@ use super::plan::Plan;
 use super::project::{project_document, validate_document, Scratch};
 use super::writer::write_json_string;
 
-/// One row as handed over: its JSON text, SQL `NULL` (read as JSON `null`), or a
-/// string that cannot be UTF-8 (a lone surrogate), which is never valid JSON.
+/// One row as handed over: its JSON text (UTF-8 bytes), SQL `NULL` (read as JSON
+/// `null`), or a string that cannot be UTF-8 (a lone surrogate), never valid JSON.
 pub enum Row<S> {
     Text(S),
     Null,
@@ -34,7 +34,7 @@ impl<S> Root<'_, S> {
 /// `errors` are complete JSON error objects placed first; errors found here
 /// (rows that are not valid JSON) follow them.
 #[cfg_attr(not(test), allow(dead_code))] // the Rust tests and benches use it
-pub fn build_response<S: AsRef<str>>(roots: &[Root<'_, S>], errors: &[S]) -> Result<Vec<u8>, PipelineError> {
+pub fn build_response<S: AsRef<[u8]>>(roots: &[Root<'_, S>], errors: &[S]) -> Result<Vec<u8>, PipelineError> {
     let mut out = Vec::new();
     build_response_into(roots, errors, &mut out)?;
     Ok(out)
@@ -42,7 +42,7 @@ pub fn build_response<S: AsRef<str>>(roots: &[Root<'_, S>], errors: &[S]) -> Res
 
 /// `build_response` writing into `out` (cleared first), so a caller can reuse one
 /// buffer across requests and skip the page faults of a fresh large allocation.
-pub fn build_response_into<S: AsRef<str>>(
+pub fn build_response_into<S: AsRef<[u8]>>(
     roots: &[Root<'_, S>],
     errors: &[S],
     out: &mut Vec<u8>,
@@ -82,7 +82,7 @@ pub fn build_response_into<S: AsRef<str>>(
     }
     if !errors.is_empty() || !row_errors.is_empty() {
         out.extend_from_slice(b",\"errors\":[");
-        let all = errors.iter().map(|e| e.as_ref().as_bytes()).chain(row_errors.iter().map(Vec::as_slice));
+        let all = errors.iter().map(|e| e.as_ref()).chain(row_errors.iter().map(Vec::as_slice));
         for (index, error) in all.enumerate() {
             if index > 0 {
                 out.push(b',');
@@ -96,7 +96,7 @@ pub fn build_response_into<S: AsRef<str>>(
 }
 
 /// Writes a root's value; on a row that is not valid JSON returns that row's index.
-fn write_rows<S: AsRef<str>>(
+fn write_rows<S: AsRef<[u8]>>(
     out: &mut Vec<u8>,
     plan: &Plan,
     rows: &[Row<S>],
@@ -123,7 +123,7 @@ fn write_rows<S: AsRef<str>>(
     Ok(())
 }
 
-fn write_row<S: AsRef<str>>(out: &mut Vec<u8>, plan: &Plan, row: &Row<S>, scratch: &mut Scratch) -> Result<(), ()> {
+fn write_row<S: AsRef<[u8]>>(out: &mut Vec<u8>, plan: &Plan, row: &Row<S>, scratch: &mut Scratch) -> Result<(), ()> {
     match row {
         Row::Text(text) => project_document(text.as_ref(), plan, out, scratch).map_err(|_| ()),
         Row::Null => {
@@ -148,28 +148,29 @@ fn invalid_row_error(out_key: &str, row_index: usize) -> Vec<u8> {
 
 /// Rejects inputs that would make the body invalid: duplicate root keys, raw values
 /// or error objects that are not valid JSON.
-fn check_inputs<S: AsRef<str>>(roots: &[Root<'_, S>], errors: &[S]) -> Result<(), PipelineError> {
+fn check_inputs<S: AsRef<[u8]>>(roots: &[Root<'_, S>], errors: &[S]) -> Result<(), PipelineError> {
     for (index, root) in roots.iter().enumerate() {
         let out_key = root.out_key();
         if roots.iter().take(index).any(|earlier| earlier.out_key() == out_key) {
             return Err(PipelineError::InvalidRoots(format!("duplicate root key {out_key:?}")));
         }
         if let Root::Raw { json, .. } = root {
-            if validate_document(json).is_err() {
+            if validate_document(json.as_bytes()).is_err() {
                 return Err(PipelineError::InvalidRawJson { out_key: out_key.to_owned() });
             }
         }
     }
     for (index, error) in errors.iter().enumerate() {
         let text = error.as_ref();
-        if validate_document(text).is_err() || !text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+        let first = text.iter().find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+        if validate_document(text).is_err() || first != Some(&b'{') {
             return Err(PipelineError::InvalidErrorJson { index });
         }
     }
     Ok(())
 }
 
-fn estimated_size<S: AsRef<str>>(roots: &[Root<'_, S>], errors: &[S]) -> usize {
+fn estimated_size<S: AsRef<[u8]>>(roots: &[Root<'_, S>], errors: &[S]) -> usize {
     let rows: usize = roots
         .iter()
         .map(|root| match root {
