@@ -13,8 +13,10 @@ import uuid
 from typing import Any
 
 WORDS = (
-    "graphql postgres view jsonb rust pipeline latency cache index query plan tenant "
-    "résumé naïve café Zoë straße 東京 データ 🚀 ✨ \"quoted\" back\\slash tab\tstop"
+    "the a of to and in is it that for on with as this by from at or be an are was not "
+    "graphql postgres view jsonb rust pipeline latency cache index query plan tenant schema "
+    "request response throughput replica vacuum résumé naïve café Zoë straße 東京 データ 🚀 "
+    "\"quoted\""
 ).split(" ")
 NAMES = ["Ann Lee", "Bo Chen", "Zoë Müller", "Jürgen Ørsted", "Amélie Dubois", "李雷", "Sam O'Neil"]
 SPEC_AUTHOR = (
@@ -61,10 +63,13 @@ def _timestamp(rng: random.Random) -> str:
 
 
 def _text(rng: random.Random, words: int) -> str:
+    """Sentences of about twelve words, paragraphs of about four sentences."""
     sentences = []
-    for _ in range(max(1, words // 12)):
-        sentences.append(" ".join(rng.choice(WORDS) for _ in range(12)).capitalize() + ".")
-    return "\n".join(sentences)
+    for index in range(max(1, words // 12)):
+        separator = "\n\n" if index and index % 4 == 0 else " "
+        sentence = " ".join(rng.choice(WORDS) for _ in range(12)).capitalize() + "."
+        sentences.append((separator if index else "") + sentence)
+    return "".join(sentences)
 
 
 def _user(rng: random.Random) -> dict[str, Any]:

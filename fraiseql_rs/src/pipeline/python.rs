@@ -148,7 +148,7 @@ fn read_row(item: &Bound<'_, PyAny>) -> Result<Row<RowText>, PipelineError> {
     }
     if let Ok(bytes) = item.cast::<PyBytes>() {
         let bytes = PyBackedBytes::from(bytes.clone());
-        return Ok(if std::str::from_utf8(&bytes).is_ok() { Row::Text(RowText::Bytes(bytes)) } else { Row::NotUtf8 });
+        return Ok(if simdutf8::basic::from_utf8(&bytes).is_ok() { Row::Text(RowText::Bytes(bytes)) } else { Row::NotUtf8 });
     }
     Err(invalid_roots("rows must be str, bytes or None"))
 }
