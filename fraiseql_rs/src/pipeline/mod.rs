@@ -27,5 +27,5 @@ pub use python::register;
 #[allow(unused_imports)]
 pub use {
     plan::{Plan, SpecEntry},
-    response::{build_response, Root, Row},
+    response::{build_response, build_response_into, Root, Row},
 };

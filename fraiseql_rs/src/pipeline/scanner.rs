@@ -61,7 +61,7 @@ mod sse2 {
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
 
-    /// Bit i set when byte i of `chunk` (16 bytes) is `"`, `\\` or below 0x20.
+    /// Bit i set when byte i of `chunk` (16 bytes) is `"`, `\` or below 0x20.
     #[inline(always)]
     pub fn string_specials(chunk: &[u8]) -> u32 {
         if chunk.len() < 16 {
