@@ -166,11 +166,13 @@ class JWKSFetcher:
                 return False
             self._last_kid_fetch_at = now
         before = self.kids
-        await self.refresh()
+        fetched = await self.refresh()
         if kid is None:
             return self.kids != before
         if kid not in self.kids:
-            self._remember_missing(kid, self._clock())
+            # Only a successful fetch proves the kid is missing; an outage proves nothing.
+            if fetched:
+                self._remember_missing(kid, self._clock())
             return False
         return True
 
