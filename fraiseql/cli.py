@@ -68,7 +68,7 @@ def db_init(example: str, rows: int, database_url: str | None) -> None:
 
 
 DEMO_QUERY = """query Demo {
-  posts(limit: 2, orderBy: [{field: TITLE, direction: ASC}]) {
+  posts(limit: 2, orderBy: [{field: title, direction: ASC}]) {
     id
     title
     tags

@@ -24,6 +24,9 @@ class FraiseQLConfig:
     max_query_length: int = 100_000
     document_cache_size: int = 1_000
 
+    # Execution: False sends every query through graphql-core (for comparisons and tests).
+    fast_path: bool = True
+
     # Database.
     pool_min_size: int = 1
     pool_max_size: int = 10

@@ -81,7 +81,7 @@ class LocalPostgres:
         return self.url_for(self.dbname)
 
     def url_for(self, dbname: str) -> str:
-        return f"postgresql://postgres@{self.host}:{self.port}/{dbname}"
+        return f"postgresql://postgres@{self.host}:{self.port}/{dbname}?gssencmode=disable"
 
     @property
     def datadir(self) -> Path:

@@ -67,6 +67,10 @@ class Database:
                 "autocommit": True,
                 "connect_timeout": max(1, round(connect_timeout_s)),
                 "application_name": f"fraiseql-{name}",
+                # libpq's GSSAPI probe is not thread-safe in the bundled libpq (psycopg
+                # issues 1213/1229: crashes when threads connect at once) and costs a
+                # round trip; servers that need GSS encryption can set it in the URL.
+                "gssencmode": "disable",
             },
             configure=self._configure,
             name=f"fraiseql-{name}",

@@ -108,7 +108,7 @@ class Executor:
         operation = prepared.operation(request.operation_name)
         variables = self._coerce_variables(operation, request.variables)
         kind = operation.operation.value
-        if operation.operation is OperationType.QUERY:
+        if operation.operation is OperationType.QUERY and self.config.fast_path:
             fast = self._plan_fast_fields(prepared, operation, variables)
             if fast is not None:
                 return await self._run_fast(prepared, operation, request, variables, fast, context, extra_context)
