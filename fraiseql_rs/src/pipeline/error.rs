@@ -8,6 +8,7 @@ use std::fmt;
 /// A caller mistake: a malformed plan spec, malformed roots, or invalid JSON handed
 /// over as already serialised (raw roots, error objects).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // the variants name what was invalid
 pub enum PipelineError {
     InvalidPlan(String),
     InvalidRoots(String),

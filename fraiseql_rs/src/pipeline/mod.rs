@@ -8,6 +8,10 @@
 //! - `writer`: JSON strings the pipeline writes itself
 //! - `error`: `PipelineError`, the typed errors of this module
 //! - `python`: the Python boundary (the only place that sees Python objects)
+//!
+//! No input may make this module panic: indexing goes through `get`, and clippy
+//! holds the code to that outside tests.
+#![cfg_attr(not(test), deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod error;
 mod plan;

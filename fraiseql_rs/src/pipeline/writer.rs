@@ -1,7 +1,5 @@
 //! Writing JSON strings that the pipeline makes up itself (keys, type names, messages).
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 /// Appends `text` as a JSON string literal, escaping quotes, backslashes and controls.
 pub fn write_json_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
@@ -13,9 +11,10 @@ pub fn write_json_string(out: &mut Vec<u8>, text: &str) {
             b'\r' => out.extend_from_slice(b"\\r"),
             b'\t' => out.extend_from_slice(b"\\t"),
             0x00..=0x1f => {
+                let low = byte & 0x0f;
                 out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(byte >> 4)]);
-                out.push(HEX[usize::from(byte & 0x0f)]);
+                out.push(b'0' + (byte >> 4));
+                out.push(if low < 10 { b'0' + low } else { b'a' + low - 10 });
             }
             _ => out.push(byte),
         }
