@@ -45,6 +45,7 @@ from fraiseql.context import RequestContext
 from fraiseql.db.pool import Database
 from fraiseql.db.repository import Repository
 from fraiseql.errors import FraiseQLError, GraphQLRequestError
+from fraiseql.execution.access import AccessRules
 from fraiseql.execution.documents import DocumentCache, PreparedDocument
 from fraiseql.pipeline import build_response
 from fraiseql.pipeline.plan import PlanNotSupported, compiled_plan_for_root_field
@@ -98,6 +99,7 @@ class Executor:
         self.cache = cache
         self.config = config or FraiseQLConfig()
         self.documents = DocumentCache(schema, self.config)
+        self.access = AccessRules(schema)
         # view -> base tables it reads; filled at start-up, consulted to tag cache entries.
         self.view_tables: dict[str, frozenset[str]] = view_tables if view_tables is not None else {}
 
@@ -108,6 +110,10 @@ class Executor:
         operation = prepared.operation(request.operation_name)
         variables = self._coerce_variables(operation, request.variables)
         kind = operation.operation.value
+        if self.access.enabled:
+            root = self.schema.get_root_type(operation.operation)
+            assert root is not None  # validation rejected operations the schema lacks
+            self.access.check(root, operation.selection_set, prepared.fragments, variables, context.user)
         if operation.operation is OperationType.QUERY and self.config.fast_path:
             fast = self._plan_fast_fields(prepared, operation, variables)
             if fast is not None:
@@ -176,8 +182,6 @@ class Executor:
         meta = field_def.extensions.get("fraiseql") if field_def is not None else None
         if meta is None or getattr(meta, "kind", None) not in _FAST_KINDS:
             return None
-        if getattr(meta, "requirement", None) is not None:
-            return None  # access checks run in the graphql-core path
         try:
             plan = compiled_plan_for_root_field(
                 self.schema, nodes, prepared.fragments, variables, root_type

@@ -122,11 +122,9 @@ def _error_response(error: FraiseQLError, media_type: str, retry_after_s: int) -
     if error.status >= 500:
         payload["data"] = None
     response = JSONResponse(payload, status_code=error.status, media_type=media_type)
-    if error.status == 401:
-        description = error.message.replace('"', "'")
-        response.headers["WWW-Authenticate"] = (
-            f'Bearer error="invalid_token", error_description="{description}"'
-        )
+    challenge = getattr(error, "www_authenticate", None)
+    if challenge and error.status in (401, 403):
+        response.headers["WWW-Authenticate"] = challenge
     elif error.status == 503:
         response.headers["Retry-After"] = str(retry_after_s)
     return response

@@ -41,6 +41,7 @@ from graphql import (
     Undefined,
 )
 
+from fraiseql.auth.requirements import requirement_of
 from fraiseql.schema.metadata import EXTENSION_KEY, FieldMeta, TypeMeta
 from fraiseql.schema.resolvers import resolve_computed, resolve_stored
 from fraiseql.types.annotations import AnnotationError, TypeRef
@@ -157,8 +158,12 @@ class TypeMapper:
                 for f in definition.fields.values()
             }
             for c in definition.computed.values():
-                fields[c.graphql_name] = FieldMeta(c.python_name, c.graphql_name, c.python_name, True)
-            meta = TypeMeta(cls, definition.graphql_name, definition.sql_source, fields)
+                fields[c.graphql_name] = FieldMeta(
+                    c.python_name, c.graphql_name, c.python_name, True, requirement_of(c.func)
+                )
+            meta = TypeMeta(
+                cls, definition.graphql_name, definition.sql_source, fields, requirement_of(cls)
+            )
             self.type_metas[cls] = meta
         return meta
 

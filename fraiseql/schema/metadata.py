@@ -34,6 +34,7 @@ class FieldMeta:
     graphql_name: str
     source_key: str
     computed: bool = False
+    requirement: Any = None  # fraiseql.auth.Requirement of a computed field, or None
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class TypeMeta:
     graphql_name: str
     sql_source: str | None
     fields: dict[str, FieldMeta] = field(default_factory=dict)
+    requirement: Any = None  # fraiseql.auth.Requirement on the class, or None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from graphql import (
     GraphQLUnionType,
 )
 
+from fraiseql.auth.requirements import requirement_of
 from fraiseql.mutations.runner import run_mutation
 from fraiseql.schema.graphql_types import TypeMapper
 from fraiseql.schema.metadata import EXTENSION_KEY, RootFieldMeta
@@ -115,6 +116,7 @@ def mutation_field(mapper: TypeMapper, mutation: MutationDefinition) -> GraphQLF
     meta = RootFieldMeta(
         "mutation", mapper.type_meta(parts["success"]), mutation.graphql_name,
         function=mutation.function, invalidates=mutation.invalidates,
+        requirement=requirement_of(mutation.cls),
     )
     return GraphQLField(
         GraphQLNonNull(union),

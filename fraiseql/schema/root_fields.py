@@ -27,6 +27,7 @@ from graphql import (
     GraphQLString,
 )
 
+from fraiseql.auth.requirements import requirement_of
 from fraiseql.schema.filters import where_input
 from fraiseql.schema.graphql_types import TypeMapper
 from fraiseql.schema.metadata import EXTENSION_KEY, RootFieldMeta
@@ -147,7 +148,11 @@ def _custom_field(mapper: TypeMapper, query: QueryDefinition) -> GraphQLField:
         args=mapper.arguments(arguments),
         resolve=resolve_custom(query.resolver),
         description=query.description,
-        extensions={EXTENSION_KEY: RootFieldMeta("custom", type_meta, query.graphql_name)},
+        extensions={
+            EXTENSION_KEY: RootFieldMeta(
+                "custom", type_meta, query.graphql_name, requirement=requirement_of(query.resolver)
+            )
+        },
     )
 
 
