@@ -25,8 +25,11 @@ names to the default registry of the process that imports it (the test suite).
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import fraiseql.types as ft
+from fraiseql.auth import requires_auth
+from fraiseql.auth.environment import provider_from_environment
 from fraiseql.http import create_app  # re-exported as fraiseql.create_app by the lead
 from fraiseql.types import ID
 
@@ -82,6 +85,17 @@ posts_connection = ft.connection_query(Post, name="postsConnection", registry=re
 users = ft.list_query(User, name="users", registry=registry)
 user = ft.get_query(User, name="user", registry=registry)
 users_connection = ft.connection_query(User, name="usersConnection", registry=registry)
+
+
+@ft.query(registry=registry)
+@requires_auth
+async def me(info) -> User | None:
+    """The signed-in user (the token's subject), when it names a user of the blog."""
+    try:
+        user_id = uuid.UUID(info.context["user"].user_id)
+    except ValueError:
+        return None
+    return await info.context["repository"].find_one(User, id=user_id)
 
 
 @ft.query(registry=registry)
@@ -220,4 +234,5 @@ class AddComment:
 # --- the application --------------------------------------------------------------------
 
 schema = ft.build_schema(registry)
-app = create_app(schema=schema)  # DATABASE_URL is read when the app starts
+# DATABASE_URL is read when the app starts; FRAISEQL_AUTH_* turn on bearer tokens.
+app = create_app(schema=schema, auth=provider_from_environment())

@@ -150,3 +150,36 @@ def test_refused_tokens_are_401_invalid_token(
     assert response.status_code == 401
     assert code_of(response) == code
     assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+
+
+def test_the_blog_example_answers_me_for_a_token_from_the_environment(
+    issuer: LocalIssuer, blog_database_url: str
+) -> None:
+    import psycopg
+
+    from examples.blog import app as blog
+    from fraiseql.auth.environment import provider_from_environment
+
+    provider = provider_from_environment({
+        "FRAISEQL_AUTH_ISSUER": issuer.issuer,
+        "FRAISEQL_AUTH_AUDIENCE": issuer.audience,
+        "FRAISEQL_AUTH_JWKS_URL": issuer.jwks_url,
+        "FRAISEQL_AUTH_ALGORITHMS": "RS256,ES256",
+        "FRAISEQL_AUTH_CA_FILE": issuer.ca_file,
+    })
+    with psycopg.connect(blog_database_url) as conn:
+        user_id, name = conn.execute("SELECT id, name FROM tb_user ORDER BY id LIMIT 1").fetchone()
+    app = create_app(schema=blog.schema, database_url=blog_database_url, auth=provider)
+    for running in serve_in_thread(app):
+        assert ask(running, "{ me { name } }").status_code == 401
+        response = ask(running, "{ me { id name } }", issuer.mint(subject=str(user_id)))
+        assert response.json() == {"data": {"me": {"id": str(user_id), "name": name}}}
+        assert ask(running, "{ me { id } }", issuer.mint(subject="not-a-uuid")).json() == {"data": {"me": None}}
+
+
+def test_an_issuer_without_audience_is_a_configuration_error() -> None:
+    from fraiseql.auth.environment import provider_from_environment
+
+    assert provider_from_environment({}) is None
+    with pytest.raises(ValueError, match="FRAISEQL_AUTH_AUDIENCE"):
+        provider_from_environment({"FRAISEQL_AUTH_ISSUER": "https://issuer.test/"})
