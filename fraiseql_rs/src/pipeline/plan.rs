@@ -54,6 +54,10 @@ pub struct Plan {
     pub entries: Vec<Entry>,
     pub keys: KeyIndex,
     pub slot_count: usize,
+    /// Per slot: the sub-plan of the one entry reading it, when that entry has one
+    /// and no other entry (an alias) reads the same slot. Such values are projected
+    /// while the object is scanned, so their text is walked once, not twice.
+    pub eager: Vec<Option<usize>>,
 }
 
 impl Plan {
@@ -104,11 +108,21 @@ impl Plan {
             entries.push(Entry { prefix: prefix.into_boxed_slice(), value });
         }
         let slot_count = source_keys.len();
+        let mut eager: Vec<Option<usize>> = vec![None; slot_count];
+        let mut readers = vec![0usize; slot_count];
+        for (index, entry) in entries.iter().enumerate() {
+            if let EntryValue::Field { slot, sub } = &entry.value {
+                if let (Some(readers), Some(eager)) = (readers.get_mut(*slot), eager.get_mut(*slot)) {
+                    *readers += 1;
+                    *eager = if *readers == 1 && sub.is_some() { Some(index) } else { None };
+                }
+            }
+        }
         let keys = if slot_count <= LINEAR_LOOKUP_MAX {
             KeyIndex::Linear(source_keys)
         } else {
             KeyIndex::Hashed(source_keys.into_iter().enumerate().map(|(slot, key)| (key, slot)).collect())
         };
-        Ok(Plan { entries, keys, slot_count })
+        Ok(Plan { entries, keys, slot_count, eager })
     }
 }

@@ -4,23 +4,42 @@
 //! (the last occurrence wins, as in Python's `json`), validating everything it
 //! passes; then the plan's entries are written in plan order. Objects are projected
 //! by their sub-plan, arrays element-wise, anything else is copied verbatim.
+//!
+//! A member with a sub-plan is projected during that pass, into a side buffer of
+//! its nesting level, and copied into place afterwards: its text is walked once
+//! (copying is much cheaper than scanning again). Only a slot read by several
+//! entries (aliases) is scanned again per entry.
+
+use std::mem;
 
 use super::plan::{EntryValue, Plan};
 use super::scanner::{Cursor, JsonErrorKind, Key, ScanResult, MAX_DEPTH};
 
-/// Byte range of a value inside the document.
+/// Byte range of a value.
 #[derive(Clone, Copy)]
 struct Span {
     start: usize,
     end: usize,
 }
 
+/// What an object's pass found for one slot of the plan.
+#[derive(Clone, Copy)]
+enum Found {
+    Missing,
+    /// Text in the document, to copy or project when written.
+    Text(Span),
+    /// Already projected, in the side buffer of the object's level.
+    Projected(Span),
+}
+
 /// Buffers reused across every object of a response, so projecting allocates nothing
 /// once they have grown.
 #[derive(Default)]
 pub struct Scratch {
-    /// Slot spans of the objects being projected, a stack of per-object windows.
-    spans: Vec<Option<Span>>,
+    /// Per-slot findings of the objects being projected, a stack of windows.
+    found: Vec<Found>,
+    /// Eagerly projected members, one buffer per object nesting level.
+    sides: Vec<Vec<u8>>,
     /// Decoded form of the last key that held escapes.
     key: String,
 }
@@ -95,19 +114,27 @@ fn project_object(
     if enclosing >= MAX_DEPTH {
         return Err(cursor.error(JsonErrorKind::TooDeep));
     }
-    let base = scratch.spans.len();
-    scratch.spans.resize(base + plan.slot_count, None);
-    let scanned = record_members(cursor, plan, enclosing + 1, scratch, base);
-    let written = scanned.and_then(|()| write_entries(cursor, plan, enclosing + 1, out, scratch, base));
-    scratch.spans.truncate(base);
+    let base = scratch.found.len();
+    scratch.found.resize(base + plan.slot_count, Found::Missing);
+    if scratch.sides.len() <= enclosing {
+        scratch.sides.resize_with(enclosing + 1, Vec::new);
+    }
+    let side_base = scratch.sides.get(enclosing).map_or(0, Vec::len);
+    let scanned = record_members(cursor, plan, enclosing, scratch, base);
+    let written = scanned.and_then(|()| write_entries(cursor, plan, enclosing, out, scratch, base));
+    scratch.found.truncate(base);
+    if let Some(side) = scratch.sides.get_mut(enclosing) {
+        side.truncate(side_base);
+    }
     written
 }
 
-/// Walks the members of the object at the cursor, noting the span of each wanted key.
+/// Walks the members of the object at the cursor (nested in `enclosing` containers),
+/// noting where each wanted value is and projecting the eager ones.
 fn record_members(
     cursor: &mut Cursor<'_>,
     plan: &Plan,
-    depth: usize,
+    enclosing: usize,
     scratch: &mut Scratch,
     base: usize,
 ) -> ScanResult<()> {
@@ -127,12 +154,16 @@ fn record_members(
         };
         cursor.expect(b':')?;
         cursor.skip_whitespace();
-        let start = cursor.pos();
-        cursor.skip_value(depth)?;
-        if let Some(slot) = slot {
-            if let Some(span) = scratch.spans.get_mut(base + slot) {
-                *span = Some(Span { start, end: cursor.pos() });
+        let found = match slot.and_then(|slot| eager_sub_plan(plan, slot)) {
+            Some(sub) => project_to_side(cursor, sub, enclosing, scratch)?,
+            None => {
+                let start = cursor.pos();
+                cursor.skip_value(enclosing + 1)?;
+                Found::Text(Span { start, end: cursor.pos() })
             }
+        };
+        if let Some(entry) = slot.and_then(|slot| scratch.found.get_mut(base + slot)) {
+            *entry = found;
         }
         if cursor.eat(b'}') {
             return Ok(());
@@ -141,10 +172,31 @@ fn record_members(
     }
 }
 
+fn eager_sub_plan(plan: &Plan, slot: usize) -> Option<&Plan> {
+    let entry = plan.eager.get(slot).copied().flatten()?;
+    match &plan.entries.get(entry)?.value {
+        EntryValue::Field { sub, .. } => sub.as_ref(),
+        EntryValue::Constant(_) => None,
+    }
+}
+
+/// Projects the member value at the cursor into the side buffer of level `enclosing`.
+fn project_to_side(cursor: &mut Cursor<'_>, sub: &Plan, enclosing: usize, scratch: &mut Scratch) -> ScanResult<Found> {
+    // Taken out while nested levels use the scratch, put back whatever happens.
+    let mut side = scratch.sides.get_mut(enclosing).map(mem::take).unwrap_or_default();
+    let start = side.len();
+    let projected = project_value(cursor, sub, enclosing + 1, &mut side, scratch);
+    let end = side.len();
+    if let Some(slot) = scratch.sides.get_mut(enclosing) {
+        *slot = side;
+    }
+    projected.map(|()| Found::Projected(Span { start, end }))
+}
+
 fn write_entries(
     cursor: &Cursor<'_>,
     plan: &Plan,
-    depth: usize,
+    enclosing: usize,
     out: &mut Vec<u8>,
     scratch: &mut Scratch,
     base: usize,
@@ -152,17 +204,24 @@ fn write_entries(
     out.push(b'{');
     for entry in &plan.entries {
         out.extend_from_slice(&entry.prefix);
-        match &entry.value {
-            EntryValue::Constant(text) => out.extend_from_slice(text),
-            EntryValue::Field { slot, sub } => match scratch.spans.get(base + slot).copied().flatten() {
-                None => out.extend_from_slice(b"null"),
-                Some(span) => match sub {
-                    None => copy(cursor, span, out)?,
-                    Some(sub) => {
-                        let mut value = Cursor::new(cursor.bytes(), span.start);
-                        project_value(&mut value, sub, depth, out, scratch)?;
-                    }
-                },
+        let EntryValue::Field { slot, sub } = &entry.value else {
+            if let EntryValue::Constant(text) = &entry.value {
+                out.extend_from_slice(text);
+            }
+            continue;
+        };
+        match scratch.found.get(base + slot).copied().unwrap_or(Found::Missing) {
+            Found::Missing => out.extend_from_slice(b"null"),
+            Found::Projected(span) => {
+                let side = scratch.sides.get(enclosing).and_then(|side| side.get(span.start..span.end));
+                out.extend_from_slice(side.ok_or_else(|| cursor.error(JsonErrorKind::UnexpectedEnd))?);
+            }
+            Found::Text(span) => match sub {
+                None => copy(cursor, span, out)?,
+                Some(sub) => {
+                    let mut value = Cursor::new(cursor.bytes(), span.start);
+                    project_value(&mut value, sub, enclosing + 1, out, scratch)?;
+                }
             },
         }
     }

@@ -173,3 +173,22 @@ impl CloneSpec for Vec<SpecEntry> {
             .collect()
     }
 }
+
+#[test]
+fn eager_and_aliased_sub_plans_agree() {
+    let name = || vec![field("name", "name", None)];
+    // "author" is read by one entry (projected during the scan); "editor" by two (aliases).
+    let plan = Plan::compile(&[
+        field("author", "author", Some(name())),
+        field("a", "editor", Some(name())),
+        field("b", "editor", Some(vec![field("id", "id", None)])),
+    ])
+    .expect("plan");
+    let row = r#"{"author":{"name":"old"},"editor":{"id":1,"name":"e"},"author":[{"name":"new","x":[{}]}]}"#;
+    assert_eq!(
+        respond(&plan, &[row, row], false, true),
+        r#"{"data":{"items":[{"author":[{"name":"new"}],"a":{"name":"e"},"b":{"id":1}},{"author":[{"name":"new"}],"a":{"name":"e"},"b":{"id":1}}]}}"#
+    );
+    let broken = r#"{"author":{"name":"x"},"editor":{"id":1,"name":"e""#;
+    assert!(respond(&plan, &[row, broken], false, true).contains("INVALID_DB_JSON"));
+}
