@@ -177,7 +177,7 @@ fn read_root(root: &Bound<'_, PyAny>) -> Result<OwnedRoot, PipelineError> {
         }
         (Some("raw"), [_, out_key, json]) => {
             let out_key = read_text(out_key, "out_key")?;
-            let json = item_json(json, &out_key)?;
+            let json = read_raw_json(json, &out_key)?;
             Ok(OwnedRoot::Raw { out_key, json })
         }
         _ => Err(invalid_roots(
@@ -186,7 +186,7 @@ fn read_root(root: &Bound<'_, PyAny>) -> Result<OwnedRoot, PipelineError> {
     }
 }
 
-fn item_json(json: &Bound<'_, PyAny>, out_key: &str) -> Result<PyBackedStr, PipelineError> {
+fn read_raw_json(json: &Bound<'_, PyAny>, out_key: &str) -> Result<PyBackedStr, PipelineError> {
     json.extract::<PyBackedStr>().map_err(|_| PipelineError::InvalidRawJson { out_key: out_key.to_owned() })
 }
 
