@@ -22,6 +22,11 @@ _DATABASE_URL = click.option(
 )
 
 
+def _to_stderr(message: str) -> None:
+    """Progress goes to stderr so stdout carries only the command's result."""
+    click.echo(message, err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fraiseql")
 def main() -> None:
@@ -63,7 +68,7 @@ def db_init(example: str, rows: int, database_url: str | None) -> None:
     from examples.blog.database import init_database
 
     started = time.perf_counter()
-    asyncio.run(init_database(database_url, rows=rows))
+    asyncio.run(init_database(database_url, rows=rows, progress=_to_stderr))
     click.echo(f"{example}: schema and {rows} posts loaded in {time.perf_counter() - started:.1f} s")
 
 
@@ -93,7 +98,7 @@ def demo(rows: int, query_text: str) -> None:
     click.echo("starting a throwaway PostgreSQL cluster ...", err=True)
     with LocalPostgres(dbname="blog") as pg:
         click.echo(f"loading the blog example with {rows} posts into {pg.url} ...", err=True)
-        asyncio.run(init_database(pg.url, rows=rows))
+        asyncio.run(init_database(pg.url, rows=rows, progress=_to_stderr))
         os.environ["DATABASE_URL"] = pg.url
         port = port_for.select_random()
         server = uvicorn.Server(

@@ -36,16 +36,23 @@ _HTTP_REQUEST = faults.point("http.request")
 
 
 async def graphql_endpoint(request: Request) -> Response:
-    state = request.app.state.fraiseql
+    """POST or GET /graphql: one request or a batch, timed and traced as a whole."""
     started = time.perf_counter()
+    with telemetry.span("graphql.request", {"http.request.method": request.method}):
+        response, operation = await _serve(request, request.app.state.fraiseql)
+    telemetry.record_request(
+        (time.perf_counter() - started) * 1000.0, operation, response.status_code
+    )
+    return response
+
+
+async def _serve(request: Request, state: Any) -> tuple[Response, str]:
     media_type = APPLICATION_JSON
-    operation = "unknown"
     try:
         if _HTTP_REQUEST.hooks:
             await _HTTP_REQUEST.fire(None, path=request.url.path, method=request.method)
-        if request.method == "GET" and _wants_graphiql(request):
-            if state.config.graphiql:
-                return HTMLResponse(GRAPHIQL_HTML)
+        if request.method == "GET" and state.config.graphiql and _wants_graphiql(request):
+            return HTMLResponse(GRAPHIQL_HTML), "graphiql"
         media_type = response_media_type(request)
         if state.executor is None:
             raise FraiseQLError("The server is starting", "SERVER_STARTING", status=503)
@@ -53,24 +60,19 @@ async def graphql_endpoint(request: Request) -> Response:
         context = await _authenticate(request, state)
         if isinstance(parsed, list):
             outcomes = [await _execute_one(state, item, context, request) for item in parsed]
-            body = b"[" + b",".join(o.body for o in outcomes) + b"]"
-            status = 200
-            operation = "batch"
+            body, status, operation = b"[" + b",".join(o.body for o in outcomes) + b"]", 200, "batch"
         else:
             outcome = await _execute_one(state, parsed, context, request)
             body, status, operation = outcome.body, outcome.status, outcome.operation_type
         response = Response(body, status_code=status, media_type=media_type)
         if status == 503:
             response.headers["Retry-After"] = str(state.config.retry_after_s)
-        return response
+        return response, operation
     except FraiseQLError as error:
-        return _error_response(error, media_type, state.config.retry_after_s)
+        return _error_response(error, media_type, state.config.retry_after_s), "rejected"
     except Exception:  # noqa: BLE001 - the last line of defence: log it, never leak it
         logger.exception("unhandled error while serving %s %s", request.method, request.url.path)
-        telemetry.record_error("INTERNAL_SERVER_ERROR")
-        return _error_response(FraiseQLError("Internal server error"), media_type, 1)
-    finally:
-        telemetry.record_request((time.perf_counter() - started) * 1000.0, operation, 0)
+        return _error_response(FraiseQLError("Internal server error"), media_type, 1), "failed"
 
 
 async def _execute_one(
@@ -85,8 +87,7 @@ async def _execute_one(
                 status=405,
             )
     try:
-        with telemetry.span("graphql.request"):
-            return await state.executor.execute(item, context, {"request": request})
+        return await state.executor.execute(item, context, {"request": request})
     except GraphQLRequestError as error:
         errors = getattr(error, "all_errors", None) or [error.to_graphql()]
         telemetry.record_error(error.code)
@@ -95,7 +96,6 @@ async def _execute_one(
 
 async def _authenticate(request: Request, state: Any) -> RequestContext:
     """The request context: anonymous, or the user behind a valid Bearer token."""
-    timeout_ms = state.config.statement_timeout_ms
     provider = state.auth
     header = request.headers.get("authorization")
     if provider is None or not header:
@@ -107,7 +107,6 @@ async def _authenticate(request: Request, state: Any) -> RequestContext:
         raise AuthError("Authorization header must be 'Bearer <token>'", "MALFORMED_TOKEN")
     with telemetry.span("auth.validate"):
         user = await provider.validate(token.strip())
-    del timeout_ms  # the pool's session default applies; SET LOCAL only for user/tenant
     return RequestContext(
         user_id=getattr(user, "user_id", None),
         tenant_id=getattr(user, "tenant_id", None),
