@@ -121,6 +121,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         "user-context cache, so it is compared at its only speed.",
         "",
         f"- machine: {platform.machine()}, {cpu_name()}, {os.cpu_count()} cores, Linux {platform.release()}",
+        f"- load average {os.getloadavg()[0]:.1f} during the run (other builds share the machine: compare rows, not runs)",
         f"- Python {platform.python_version()}, PyJWT {jwt.__version__}, commit {commit}",
         "- reproduce: `python benchmarks/auth/bench_auth.py`",
         "",
