@@ -88,3 +88,27 @@ def test_factory_refuses_unusable_claims(claims: dict) -> None:
     with pytest.raises(AuthError) as caught:
         UserContextFactory()(claims)
     assert caught.value.code == "INVALID_CLAIMS"
+
+
+async def test_auth0_provider_derives_issuer_and_jwks_url() -> None:
+    from fraiseql.auth import Auth0Provider
+
+    provider = Auth0Provider("tenant.eu.auth0.com", audience="https://api.example.com")
+    try:
+        assert provider.issuer == "https://tenant.eu.auth0.com/"
+        assert provider.fetcher.url == "https://tenant.eu.auth0.com/.well-known/jwks.json"
+    finally:
+        await provider.close()
+    for domain in ("", "https://tenant.eu.auth0.com", "tenant.eu.auth0.com/x"):
+        with pytest.raises(ValueError):
+            Auth0Provider(domain, audience="a")
+
+
+def test_provider_refuses_plain_http_and_missing_jwks_url() -> None:
+    from fraiseql.auth import JWTProvider
+
+    with pytest.raises(ValueError):
+        JWTProvider("https://i/", "a", "http://id.example.com/jwks")
+    with pytest.raises(ValueError):
+        JWTProvider("https://i/", "a", None)
+    JWTProvider("https://i/", "a", None, algorithms=("HS256",), hmac_secret=b"k" * 32)
