@@ -1,0 +1,166 @@
+"""Compare two runs (or two folders of runs): per scenario and phase, did anything regress?
+
+Latency distributions are judged with a one-sided Mann-Whitney U test on the per-phase
+samples stored in report.json (new slower than old at p < `p_value`) *and* a practical
+threshold (the new median or p99 at least `latency_ratio` times the old), so a tiny but
+statistically significant shift on a big sample is not called a regression. Error rates,
+recovery time, integrity counts and the score have thresholds of their own.
+
+Example::
+
+    result = compare_paths("reports/releases/0.1.0.json", "reports/runs/latest/")
+    print(render_table(result)); sys.exit(1 if result.regressed else 0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from scipy.stats import mannwhitneyu
+
+from chaos.report.model import find_reports, load_report
+
+MIN_SAMPLES = 8  # below this a rank test says nothing useful
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    p_value: float = 0.01
+    latency_ratio: float = 1.2
+    error_rate_increase: float = 0.02  # absolute, 0..1
+    recovery_increase_s: float = 5.0
+    score_drop: float = 5.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    scenario: str
+    phase: str  # "-" for findings about the whole run
+    metric: str
+    old: float | None
+    new: float | None
+    regressed: bool
+    detail: str
+
+
+@dataclass
+class Comparison:
+    findings: list[Finding] = field(default_factory=list)
+    only_old: list[str] = field(default_factory=list)
+    only_new: list[str] = field(default_factory=list)
+
+    @property
+    def regressed(self) -> bool:
+        return any(f.regressed for f in self.findings)
+
+
+def _latency(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thresholds,
+             scenario: str) -> Finding:
+    a, b = old["latency_samples_ms"], new["latency_samples_ms"]
+    old_p99, new_p99 = old["latency_ms"]["p99"], new["latency_ms"]["p99"]
+    if len(a) < MIN_SAMPLES or len(b) < MIN_SAMPLES:
+        return Finding(scenario, name, "latency", old_p99, new_p99, False,
+                       f"too few samples ({len(a)} vs {len(b)})")
+    p = float(mannwhitneyu(b, a, alternative="greater").pvalue)
+    ratios = [n / o for o, n in ((old["latency_ms"]["p50"], new["latency_ms"]["p50"]),
+                                 (old_p99, new_p99)) if o and n]
+    ratio = max(ratios, default=1.0)
+    regressed = p < t.p_value and ratio >= t.latency_ratio
+    return Finding(scenario, name, "latency p99 ms", old_p99, new_p99, regressed,
+                   f"Mann-Whitney p={p:.2g}, x{ratio:.2f}")
+
+
+def _phase(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thresholds,
+           scenario: str) -> list[Finding]:
+    delta = new["error_rate"] - old["error_rate"]
+    return [
+        _latency(name, old, new, t, scenario),
+        Finding(scenario, name, "error rate", old["error_rate"], new["error_rate"],
+                delta > t.error_rate_increase, f"{delta * 100:+.2f} points"),
+    ]
+
+
+def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any],
+                    thresholds: Thresholds = Thresholds()) -> list[Finding]:
+    """Findings for one scenario run against another."""
+    scenario = new["scenario"]["name"]
+    t = thresholds
+    old_phases = {p["name"]: p for p in old["phases"]}
+    findings = []
+    for phase in new["phases"]:
+        if phase["name"] in old_phases and phase["kind"] != "warmup":
+            findings += _phase(phase["name"], old_phases[phase["name"]], phase, t, scenario)
+    old_rec, new_rec = old["recovery"].get("time_s"), new["recovery"].get("time_s")
+    if old_rec is not None or new_rec is not None:
+        worse = new_rec is None or (old_rec is not None and new_rec - old_rec > t.recovery_increase_s)
+        findings.append(Finding(scenario, "-", "recovery s", old_rec, new_rec, worse,
+                                "never recovered" if new_rec is None else ""))
+    for key in ("lost", "duplicated"):
+        o, n = (old.get("integrity") or {}).get(key), (new.get("integrity") or {}).get(key)
+        if o is not None or n is not None:
+            findings.append(Finding(scenario, "-", f"{key} writes", o, n, (n or 0) > (o or 0), ""))
+    o, n = old["score"]["value"], new["score"]["value"]
+    findings.append(Finding(scenario, "-", "score", o, n, o - n > t.score_drop, f"{n - o:+.1f}"))
+    return findings
+
+
+def _by_scenario(path: str | Path) -> dict[str, dict[str, Any]]:
+    return {r["scenario"]["name"]: r for r in map(load_report, find_reports(path))}
+
+
+def compare_paths(old: str | Path, new: str | Path,
+                  thresholds: Thresholds = Thresholds()) -> Comparison:
+    """Compare two report files, or every scenario found in two folders."""
+    olds, news = _by_scenario(old), _by_scenario(new)
+    result = Comparison(only_old=sorted(olds.keys() - news.keys()),
+                        only_new=sorted(news.keys() - olds.keys()))
+    if len(olds) == 1 and len(news) == 1 and not olds.keys() & news.keys():
+        # two single reports are compared even when the scenario was renamed
+        result.only_old, result.only_new = [], []
+        result.findings = compare_reports(next(iter(olds.values())), next(iter(news.values())),
+                                          thresholds)
+        return result
+    for name in sorted(olds.keys() & news.keys()):
+        result.findings += compare_reports(olds[name], news[name], thresholds)
+    return result
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+def render_table(result: Comparison) -> str:
+    rows = [("scenario", "phase", "metric", "old", "new", "verdict", "detail")]
+    rows += [(f.scenario, f.phase, f.metric, _fmt(f.old), _fmt(f.new),
+              "REGRESSION" if f.regressed else "ok", f.detail) for f in result.findings]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines += [f"only in old: {name}" for name in result.only_old]
+    lines += [f"only in new: {name}" for name in result.only_new]
+    lines.append("regression" if result.regressed else "no regression")
+    return "\n".join(lines) + "\n"
+
+
+def render_html(result: Comparison) -> str:
+    """A self-contained page with the comparison table."""
+    body = "".join(
+        f'<tr class="{"bad" if f.regressed else ""}"><td>{escape(f.scenario)}</td>'
+        f"<td>{escape(f.phase)}</td><td>{escape(f.metric)}</td><td>{_fmt(f.old)}</td>"
+        f"<td>{_fmt(f.new)}</td><td>{'REGRESSION' if f.regressed else 'ok'}</td>"
+        f"<td>{escape(f.detail)}</td></tr>"
+        for f in result.findings
+    )
+    verdict = "Regression" if result.regressed else "No regression"
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>chaos compare: {verdict}</title><style>"
+        "body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
+        "td,th{border:1px solid #d0d7de;padding:.25rem .5rem}tr.bad{background:#ffebe9}"
+        f"</style></head><body><h1>{verdict}</h1><table><thead><tr><th>scenario</th>"
+        "<th>phase</th><th>metric</th><th>old</th><th>new</th><th>verdict</th><th>detail</th>"
+        f"</tr></thead><tbody>{body}</tbody></table></body></html>\n"
+    )
