@@ -30,7 +30,7 @@ from fraiseql.db.pool import Database
 from fraiseql.db.runtime_schema import ensure_runtime_schema
 from fraiseql.errors import FraiseQLError
 from fraiseql.execution.executor import Executor
-from fraiseql.http import routes
+from fraiseql.http import chaos_agent, routes
 
 logger = logging.getLogger("fraiseql")
 
@@ -78,7 +78,8 @@ def create_app(
         finally:
             await _stop(state)
 
-    app = Starlette(routes=routes.ROUTES, lifespan=lifespan)
+    # The chaos agent's routes exist only when FRAISEQL_CHAOS_AGENT_TOKEN is set.
+    app = Starlette(routes=[*routes.ROUTES, *chaos_agent.chaos_routes()], lifespan=lifespan)
     app.state.fraiseql = state
     return app
 
