@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from chaos.errors import ReportError
+
 SCHEMA_VERSION = 1
 REQUIRED_FIELDS = (
     "schema_version", "scenario", "harness", "environment", "started_at", "duration_s",
@@ -29,8 +31,7 @@ PHASE_FIELDS = (
 OUTCOMES = {0: "passed", 1: "failed", 2: "error"}
 
 
-class ReportFormatError(ValueError):
-    """A file is not a report.json this harness can read."""
+ReportFormatError = ReportError  # the name this module has always used
 
 
 def check_report(data: Mapping[str, Any], source: str = "<report>") -> None:
