@@ -21,16 +21,20 @@ test: setup test-rust test-python ## set up and run every test (Rust and Python)
 test-python: ## the Python suite (unit, integration) on pytest-xdist
 	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
+# Plain cargo builds link libpython and use other flags than maturin's extension build:
+# they get their own target directory so `pip install -e .` never picks one up.
+CARGO_TEST_ENV = CARGO_TARGET_DIR=target/cargo-test PYO3_PYTHON=$(shell command -v $(PYTHON))
+
 test-rust: ## the Rust unit tests of fraiseql_rs
-	cargo test --manifest-path fraiseql_rs/Cargo.toml --lib --quiet
+	$(CARGO_TEST_ENV) cargo test --manifest-path fraiseql_rs/Cargo.toml --lib --quiet
 
 bench: ## pipeline and auth benchmarks, written to benchmarks/RESULTS.md
-	$(PYTHON) benchmarks/pipeline/run.py
-	$(PYTHON) benchmarks/auth/run.py
+	$(PYTHON) benchmarks/pipeline/bench_pipeline.py
+	$(PYTHON) benchmarks/auth/bench_auth.py
 
 lint: ## static checks
 	$(PYTHON) -m compileall -q fraiseql chaos examples
-	cargo clippy --manifest-path fraiseql_rs/Cargo.toml --quiet
+	$(CARGO_TEST_ENV) cargo clippy --manifest-path fraiseql_rs/Cargo.toml --quiet
 
 clean: ## remove build outputs
 	rm -rf target build dist *.egg-info fraiseql/*.so
