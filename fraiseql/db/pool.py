@@ -20,6 +20,8 @@ from typing import Any, LiteralString
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
 from psycopg_pool import AsyncConnectionPool
 
 from fraiseql import faults, telemetry
@@ -30,6 +32,17 @@ Query = sql.Composable | LiteralString
 Params = Sequence[Any] | Mapping[str, Any] | None
 
 _SET_CONFIG = sql.SQL("SELECT set_config(%s, %s, true)")
+
+
+class _RawTextLoader(Loader):
+    """Loads text columns as the server's UTF-8 bytes: no decoding, no re-encoding.
+
+    The Rust pipeline reads bytes directly; a ``str`` would cost a decode here and an
+    encode on the Rust side (measured: about half the pipeline's time at 100 rows).
+    """
+
+    def load(self, data: Buffer) -> bytes:
+        return bytes(data)
 
 _CONNECT = faults.point("db.connect")
 _EXECUTE = faults.point("db.execute")
@@ -137,9 +150,17 @@ class Database:
                 yield conn
 
     async def fetch_rows(
-        self, query: Query, params: Params = None, *, context: RequestContext | None = None
+        self,
+        query: Query,
+        params: Params = None,
+        *,
+        context: RequestContext | None = None,
+        raw_text: bool = False,
     ) -> list[tuple[Any, ...]]:
-        """All rows of one statement, run with the request context."""
+        """All rows of one statement, run with the request context.
+
+        ``raw_text=True`` returns text columns as UTF-8 ``bytes`` (see ``fetch_documents``).
+        """
         context = context or ANONYMOUS
         with telemetry.span("db.query", {"db.system": "postgresql", "db.name": self.name}):
             started = time.perf_counter()
@@ -147,9 +168,9 @@ class Database:
                 if context.needs_settings:
                     async with conn.transaction():
                         await apply_context(conn, context)
-                        rows = await execute(conn, query, params)
+                        rows = await execute(conn, query, params, raw_text=raw_text)
                 else:
-                    rows = await execute(conn, query, params)
+                    rows = await execute(conn, query, params, raw_text=raw_text)
             telemetry.record_query((time.perf_counter() - started) * 1000.0)
         return rows
 
@@ -158,6 +179,13 @@ class Database:
     ) -> list[str]:
         """The first column of every row (the fast path's ``data::text``)."""
         return [row[0] for row in await self.fetch_rows(query, params, context=context)]
+
+    async def fetch_documents(
+        self, query: Query, params: Params = None, *, context: RequestContext | None = None
+    ) -> list[bytes]:
+        """The first column of every row as UTF-8 bytes: the fast path's ``data::text``."""
+        rows = await self.fetch_rows(query, params, context=context, raw_text=True)
+        return [row[0] for row in rows]
 
     async def fetch_text(
         self, query: Query, params: Params = None, *, context: RequestContext | None = None
@@ -179,12 +207,15 @@ async def apply_context(conn: psycopg.AsyncConnection[Any], context: RequestCont
 
 
 async def execute(
-    conn: psycopg.AsyncConnection[Any], query: Query, params: Params = None
+    conn: psycopg.AsyncConnection[Any], query: Query, params: Params = None, *, raw_text: bool = False
 ) -> list[tuple[Any, ...]]:
     """Run one statement through the ``db.execute`` fault point; rows, or [] for none."""
     if _EXECUTE.hooks:
         await _EXECUTE.fire(None, query=query, params=params)
-    cursor = await conn.execute(query, params)
+    cursor = conn.cursor()
+    if raw_text:
+        cursor.adapters.register_loader("text", _RawTextLoader)
+    await cursor.execute(query, params)
     if cursor.description is None:
         return []
     return await cursor.fetchall()

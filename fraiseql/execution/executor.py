@@ -223,7 +223,7 @@ class Executor:
         fast_fields = [p for p in planned if isinstance(p, _FastField)]
         other_fields = [p for p in planned if not isinstance(p, _FastField)]
         pending: list[Any] = [
-            self.db.fetch_texts(f.query, f.params, context=context) for f in fast_fields
+            self.db.fetch_documents(f.query, f.params, context=context) for f in fast_fields
         ]
         if other_fields:
             pending.append(
