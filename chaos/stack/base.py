@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
 
 from chaos.errors import StackError
 
@@ -90,3 +91,13 @@ def tail(path: Path | None, lines: int = 40) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return f"(no log at {path})"
+
+
+def with_address(url: str, address: str) -> str:
+    """``url`` with its host:port replaced by ``address`` (user, database and query kept).
+
+    Example: ``with_address("postgresql://u@h:1/db", "127.0.0.1:2")`` -> ``postgresql://u@127.0.0.1:2/db``
+    """
+    parts = urlsplit(url)
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{address}"))

@@ -23,13 +23,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from chaos.stack.app import AppProcess
 from chaos.errors import StackError
-from chaos.stack.base import LOOPBACK, Component, free_port, wait_until
+from chaos.stack.base import LOOPBACK, Component, free_port, wait_until, with_address
 from chaos.stack.issuer import ASYMMETRIC_ALGORITHMS, LocalIssuer
 from chaos.stack.postgres import PostgresComponent
 from chaos.stack.toxiproxy import Toxiproxy, ToxiproxyServer
@@ -173,7 +172,7 @@ class Stack:
         assert self.postgres is not None and self.toxiproxy is not None
         listen = f"{LOOPBACK}:{free_port()}"
         await self.toxiproxy.create_proxy(name, listen=listen, upstream=self.postgres.address)
-        return _with_address(self.postgres.url, listen)
+        return with_address(self.postgres.url, listen)
 
     async def _start(self, component: Component) -> None:
         # Registered before start: a start that fails half-way is still stopped.
@@ -205,10 +204,3 @@ class Stack:
                 return (await client.get(f"{self.app_url}/ready")).status_code == 200
 
         await wait_until(app_ready, self.options.app_start_timeout_s, f"the app at {self.app_url}")
-
-
-def _with_address(url: str, address: str) -> str:
-    """``url`` with its host:port replaced by ``address`` (user, database, query kept)."""
-    parts = urlsplit(url)
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit(parts._replace(netloc=f"{user}{address}"))
