@@ -99,7 +99,7 @@ async def test_fault_points_fire_and_their_exceptions_are_translated(database: D
 
 async def test_fetch_documents_returns_the_servers_utf8_bytes(database: Database) -> None:
     documents = await database.fetch_documents(
-        sql.SQL("SELECT jsonb_build_object('t', %s)::text"), ["héllo ☃ 𝄞"]
+        sql.SQL("SELECT jsonb_build_object('t', %s::text)::text"), ["héllo ☃ 𝄞"]
     )
     assert documents == ['{"t": "héllo ☃ 𝄞"}'.encode()]
     # The loader is per cursor: the next plain fetch on the pool still returns str.
