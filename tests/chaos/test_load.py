@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from chaos.integrity import check_integrity
 from chaos.load import FIELDS, LoadError, LoadOptions, LoadProcess, read_log
 from chaos.load.operations import WRITES, title_for
 from examples.blog.database import init_database
@@ -77,6 +78,8 @@ def test_a_short_run_logs_every_request_with_acknowledged_writes(
         for record in created:
             row = conn.execute("SELECT title FROM tb_post WHERE id = %s", [record["ack_id"]]).fetchone()
             assert row == (title_for(record["idempotency_key"]),)
+    result = check_integrity(records, load_database_url)
+    assert (result.acknowledged, result.lost, result.duplicated) == (len(created), 0, 0), result.summary()
 
 
 @pytest.mark.chaos
