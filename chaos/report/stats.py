@@ -47,6 +47,7 @@ def latency_summary(latencies_ms: Iterable[float]) -> dict[str, float | None]:
     return {
         "p50": percentile(values, 50),
         "p90": percentile(values, 90),
+        "p95": percentile(values, 95),
         "p99": percentile(values, 99),
         "max": values[-1] if values else None,
         "mean": sum(values) / len(values) if values else None,
