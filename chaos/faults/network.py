@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import ssl
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -194,7 +195,7 @@ class ToxicFault(NetworkFault):
 async def probe_through(stack: Stack, target: str, listen: str) -> None:
     """One real exchange through the proxy listening on ``listen``; raises when it fails."""
     if target == "jwks":
-        verify: str | bool = stack.issuer.ca_file if stack.issuer else True
+        verify = ssl.create_default_context(cafile=stack.issuer.ca_file if stack.issuer else None)
         async with httpx.AsyncClient(verify=verify, timeout=PROBE_TIMEOUT_S) as http:
             (await http.get(f"https://{listen}/.well-known/jwks.json")).raise_for_status()
         return

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import secrets
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +68,8 @@ class IssuerComponent:
 
     async def healthy(self) -> bool:
         try:
-            async with httpx.AsyncClient(verify=self.issuer.ca_file, timeout=2) as client:
+            context = ssl.create_default_context(cafile=self.issuer.ca_file)
+            async with httpx.AsyncClient(verify=context, timeout=2) as client:
                 return (await client.get(self.issuer.jwks_url)).status_code == 200
         except (httpx.HTTPError, AssertionError):
             return False
