@@ -222,16 +222,18 @@ class ExhaustConnections(Fault):
     async def apply(self, ctx: FaultContext) -> None:
         async with session(ctx, self.type) as conn:
             limit = int(await scalar(conn, "SELECT current_setting('max_connections')::int"))
-            in_use = int(await scalar(conn, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"))
         self._details["max_connections"] = limit
-        self._log_offset = _log_size(ctx)
-        wanted = limit - in_use - self.params.margin  # our counting session has closed
-        while len(self._held) < wanted:
-            size = min(self.batch, wanted - len(self._held))
-            opened = await asyncio.gather(*(connect(ctx, self.type) for _ in range(size)), return_exceptions=True)
+        # Open until the server refuses (counting free slots races with closing
+        # sessions), then give back the margin.
+        while len(self._held) < limit:
+            opened = await asyncio.gather(*(connect(ctx, self.type) for _ in range(self.batch)), return_exceptions=True)
             self._held.extend(c for c in opened if isinstance(c, psycopg.AsyncConnection))
             if any(isinstance(c, BaseException) for c in opened):
-                break  # the app took the last slots first: the server is full either way
+                break
+        if self.params.margin:
+            given_back, self._held = self._held[-self.params.margin:], self._held[:-self.params.margin]
+            await asyncio.gather(*(c.close() for c in given_back), return_exceptions=True)
+        self._log_offset = _log_size(ctx)  # after our own refusals: count only others'
         self._details["held"] = len(self._held)
 
     async def revert(self, ctx: FaultContext) -> None:
