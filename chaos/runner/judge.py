@@ -1,7 +1,9 @@
 """Verdicts: each expectation of each phase, the steady state, fault evidence, integrity.
 
 A fault phase whose latency distribution is not shifted (two-sided Mann-Whitney U at
-p < 0.01 against the baseline) and whose error rate is unchanged (Fisher's exact test at
+p < 0.01 against the baseline), whose slow tail did not grow (Fisher's exact test on the
+share of requests above the baseline's p95, p < 0.01: a fault that slows only cache misses
+moves the tail, not the median) and whose error rate is unchanged (Fisher's exact test at
 p < 0.01) gets the verdict "fault had no observable effect" when ``expect_effect`` holds:
 a harmless fault is a failure, never a silent pass.
 
@@ -40,9 +42,13 @@ def observable_effect(window: Sequence[Mapping[str, Any]],
     err_b = sum(1 for r in baseline if is_error(r))
     errors_p = float(fisher_exact([[err_a, len(window) - err_a],
                                    [err_b, len(baseline) - err_b]]).pvalue)
-    shifted = latency_p < EFFECT_P_VALUE or errors_p < EFFECT_P_VALUE
-    return {"judged": True, "shifted": shifted, "latency_p": latency_p, "errors_p": errors_p,
-            "reason": ""}
+    p95 = sorted(lat_b)[max(0, int(len(lat_b) * 0.95) - 1)]
+    slow_a, slow_b = sum(1 for v in lat_a if v > p95), sum(1 for v in lat_b if v > p95)
+    tail_p = float(fisher_exact([[slow_a, len(lat_a) - slow_a], [slow_b, len(lat_b) - slow_b]],
+                                alternative="greater").pvalue)
+    shifted = min(latency_p, tail_p, errors_p) < EFFECT_P_VALUE
+    return {"judged": True, "shifted": shifted, "latency_p": latency_p, "tail_p": tail_p,
+            "errors_p": errors_p, "reason": ""}
 
 
 def _limit(phase: str, name: str, observed: float | None, limit: float, unit: str) -> dict:
@@ -89,13 +95,15 @@ def judge_phase(phase: str, summary: Mapping[str, Any], baseline: Mapping[str, A
                                f"fault had no observable effect: {effect['reason']}"))
         elif not effect["shifted"]:
             out.append(verdict(phase, "fault effect", False,
-                               "fault had no observable effect (latency p="
-                               f"{effect['latency_p']:.2g}, error rate p={effect['errors_p']:.2g})"))
+                               f"fault had no observable effect ({_p_values(effect)})"))
         else:
-            out.append(verdict(phase, "fault effect", True,
-                               f"latency p={effect['latency_p']:.2g}, "
-                               f"error rate p={effect['errors_p']:.2g}"))
+            out.append(verdict(phase, "fault effect", True, _p_values(effect)))
     return out
+
+
+def _p_values(effect: Mapping[str, Any]) -> str:
+    return (f"latency Mann-Whitney p={effect['latency_p']:.2g}, slow tail p={effect['tail_p']:.2g}, "
+            f"error rate p={effect['errors_p']:.2g}")
 
 
 def judge_steady(phase: str, summary: Mapping[str, Any], steady: Any) -> list[dict[str, Any]]:

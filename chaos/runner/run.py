@@ -112,10 +112,20 @@ class Runner:
         from chaos.stack.stack import Stack, StackOptions
 
         target = self.scenario.target
-        options = StackOptions(backend=self.backend, rows=target.rows, auth=target.auth,
-                               log_dir=self.report_dir / "logs")
-        async with Stack(options) as stack:
+        log_dir = self.report_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        stack = Stack(StackOptions(backend=self.backend, rows=target.rows, auth=target.auth,
+                                   log_dir=log_dir))
+        try:
+            await stack.start()
+        except ChaosError:
+            raise
+        except Exception as exc:  # whatever broke, the run reports it as "could not start"
+            raise StackError(f"{type(exc).__name__}: {exc}") from exc
+        try:
             yield stack
+        finally:
+            await stack.stop()
 
     async def _run(self, o: Observed) -> None:
         from chaos.faults import REGISTRY, FaultContext, clean_leftovers
