@@ -14,6 +14,10 @@ from fraiseql.db.pool import Database
 
 _database_names = itertools.count(1)
 
+# The tests connect from several threads at once (servers in threads, the test itself);
+# libpq's GSSAPI probe is not safe for that and buys nothing against a local cluster.
+os.environ.setdefault("PGGSSENCMODE", "disable")
+
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[LocalPostgres]:

@@ -81,7 +81,7 @@ class LocalPostgres:
         return self.url_for(self.dbname)
 
     def url_for(self, dbname: str) -> str:
-        return f"postgresql://postgres@{self.host}:{self.port}/{dbname}?gssencmode=disable"
+        return f"postgresql://postgres@{self.host}:{self.port}/{dbname}"
 
     @property
     def datadir(self) -> Path:
@@ -126,7 +126,7 @@ class LocalPostgres:
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                with psycopg.connect(self.url_for("postgres"), connect_timeout=2):
+                with psycopg.connect(self.url_for("postgres"), connect_timeout=2, gssencmode="disable"):
                     return
             except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
@@ -202,7 +202,7 @@ class LocalPostgres:
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """Create database ``name`` (if missing) and return its URL."""
-        with psycopg.connect(self.url_for("postgres"), autocommit=True) as conn:
+        with psycopg.connect(self.url_for("postgres"), autocommit=True, gssencmode="disable") as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not exists:
                 statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
