@@ -12,7 +12,7 @@ Run it::
 
 Then, for example::
 
-    { posts(limit: 2, orderBy: [{publishedAt: DESC}]) { title author { name } } }
+    { posts(limit: 2, orderBy: [{field: publishedAt, direction: DESC}]) { title author { name } } }
     mutation { createPost(input: {title: "Hi", body: "...", authorId: "...",
                                   idempotencyKey: "k-1"}) {
         ... on CreatePostSuccess { post { id } }
