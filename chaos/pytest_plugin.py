@@ -1,0 +1,123 @@
+"""pytest plugin (entry point ``pytest11: chaos``): markers, options, fixtures, scenario items.
+
+Only hooks live here; the fixtures come from chaos.pytest_fixtures. Scenario files are
+collected as test items only when ``-m`` selects ``chaos``, so plain ``pytest`` never parses
+a scenario nor starts a stack.
+
+Example::
+
+    pytest -m chaos --chaos-profile quick --chaos-report-dir reports/runs/ci
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chaos.pytest_fixtures import (  # noqa: F401  (fixtures are registered by import)
+    chaos_config,
+    chaos_inject,
+    chaos_issuer,
+    chaos_stack,
+    chaos_toxiproxy,
+)
+
+FAMILIES = ("network", "database", "cache", "auth", "resources")
+MARKERS = {
+    "chaos": "resilience harness tests (real faults against a real stack)",
+    **{f"chaos_{family}": f"chaos scenarios of the {family} family" for family in FAMILIES},
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("chaos", "FraiseQL resilience harness")
+    group.addoption("--chaos-profile", choices=("quick", "full"), default=None,
+                    help="duration profile of scenarios (ini: chaos_profile; default quick)")
+    group.addoption("--chaos-report-dir", default=None,
+                    help="where scenario reports go (ini: chaos_report_dir; default reports/runs/pytest)")
+    group.addoption("--chaos-scenarios", default=None,
+                    help="folder of scenario files collected under -m chaos (ini: chaos_scenarios)")
+    parser.addini("chaos_profile", "duration profile of scenarios", default="quick")
+    parser.addini("chaos_report_dir", "where scenario reports go", default="reports/runs/pytest")
+    parser.addini("chaos_scenarios", "folder of scenario files", default="scenarios")
+
+
+def _selects_chaos(config: pytest.Config) -> bool:
+    expression = config.getoption("markexpr", "") or ""
+    return "chaos" in expression and expression.strip() != "not chaos"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    folder = Path(config.getoption("chaos_scenarios") or config.getini("chaos_scenarios"))
+    if not folder.is_absolute():
+        folder = config.rootpath / folder
+    if _selects_chaos(config) and folder.is_dir():
+        if not any(Path(arg.split("::")[0]).resolve() in (folder, *folder.parents)
+                   for arg in config.args):
+            config.args.append(str(folder))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix in (".yaml", ".yml") and _selects_chaos(parent.config) \
+            and "scenarios" in file_path.parts:
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> list[pytest.Item]:
+        from chaos.scenario import load_scenario
+
+        from chaos.pytest_fixtures import config_from
+
+        scenario = load_scenario(self.path, config_from(self.config).profile)
+        item = ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
+        item.add_marker("chaos")
+        for tag in scenario.tags:
+            if tag in FAMILIES:
+                item.add_marker(f"chaos_{tag}")
+        return [item]
+
+
+@dataclass
+class ScenarioFailed(Exception):
+    report: dict[str, Any]
+    html: Path
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+
+    def runtest(self) -> None:
+        from chaos.pytest_fixtures import config_from
+        from chaos.runner import Runner
+
+        config = config_from(self.config)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        result = Runner(self.scenario, report_dir=config.report_dir / worker / self.scenario.name).run()
+        self.user_properties.append(("chaos_report", str(result.paths.html)))
+        if result.exit_code != 0:
+            raise ScenarioFailed(result.report, result.paths.html)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ScenarioFailed):
+            report = excinfo.value.report
+            lines = [f"scenario {self.scenario.name}: {report['outcome']} "
+                     f"(exit {report['exit_code']}), report {excinfo.value.html}"]
+            if report.get("error"):
+                lines.append(f"  error: {report['error']}")
+            lines += [f"  [{v['phase']}] {v['expectation']}: {v['message']}"
+                      for v in report["verdicts"] if not v["passed"]]
+            return "\n".join(lines)
+        return str(super().repr_failure(excinfo, style))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario: {self.scenario.name}"

@@ -1,0 +1,39 @@
+"""compare: a shifted latency distribution is a regression, an equal one is not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from chaos.compare import compare_paths, compare_reports, render_html, render_table
+from chaos.report.example import make_report
+
+
+def test_same_distribution_is_not_a_regression() -> None:
+    findings = compare_reports(make_report(seed=1), make_report(seed=3))
+    assert not any(f.regressed for f in findings), findings
+
+
+def test_shifted_latency_is_a_regression() -> None:
+    findings = compare_reports(make_report(fault_median_ms=50), make_report(fault_median_ms=120))
+    latency = [f for f in findings if f.phase == "latency" and f.metric.startswith("latency")]
+    assert latency[0].regressed and "Mann-Whitney" in latency[0].detail
+
+
+def test_more_errors_is_a_regression() -> None:
+    findings = compare_reports(make_report(), make_report(error_share=0.2))
+    assert "error rate" in [f.metric for f in findings if f.regressed]
+
+
+def test_folders_are_matched_by_scenario_and_rendered(tmp_path: Path) -> None:
+    for side, median in (("old", 50), ("new", 150)):
+        for name in ("a", "b"):
+            folder = tmp_path / side / name
+            folder.mkdir(parents=True)
+            report = make_report(name, fault_median_ms=median if name == "b" else 50)
+            (folder / "report.json").write_text(json.dumps(report))
+    result = compare_paths(tmp_path / "old", tmp_path / "new")
+    assert result.regressed
+    assert {f.scenario for f in result.findings if f.regressed} == {"b"}
+    assert "REGRESSION" in render_table(result)
+    assert "<table>" in render_html(result) and "http" not in render_html(result)
