@@ -42,6 +42,7 @@ POINT_NAMES = (
     "jwks.fetch",
     "pipeline.build",
     "http.request",
+    "rbac.resolve",
 )
 
 Hook = Callable[[Any, dict[str, Any]], Any | Awaitable[Any]]

@@ -19,8 +19,10 @@ from psycopg import sql
 
 from examples.blog.seed import SeedCounts, load_seed
 from fraiseql.db.runtime_schema import ensure_runtime_schema
+from fraiseql.rbac import ensure_rbac_schema
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+RBAC_SQL = Path(__file__).with_name("rbac.sql")  # roles, grants, the row-level policy
 
 # v_post's documents are built by per-row subqueries whose estimated cost crosses the
 # default jit_above_cost on every large scan, and JIT compilation then costs more than
@@ -49,6 +51,9 @@ async def init_database(
             await conn.execute(sql.SQL(SCHEMA_SQL.read_text()))  # type: ignore[arg-type]
             report("blog schema created (tb_user, tb_post, tb_comment, v_user, v_post, fn_*)")
             counts = await load_seed(conn, rows, progress=report)
+            await ensure_rbac_schema(conn)
+            await conn.execute(sql.SQL(RBAC_SQL.read_text()))  # type: ignore[arg-type]
+            report("roles, permissions and the drafts policy applied (rbac.sql)")
             await conn.execute(_DISABLE_JIT)
         # ANALYZE outside the transaction so the planner sees the fresh statistics.
         await conn.set_autocommit(True)

@@ -2,9 +2,10 @@
 
 Requirements come from ``@requires_auth`` / ``@requires_role`` / ``@requires_permission``
 on custom queries, mutations, ``@type`` classes and computed fields; the schema builder
-copies them into the fields' metadata. Walking the selection once, up front, means a
-request is refused as a whole (401 or 403) instead of half-executed, and the fast path
-needs no checks of its own.
+copies them into the fields' metadata; ``fraiseql.rbac.check_access`` judges them
+(wildcard permissions, inherited roles, 503 when the permission source is down). Walking
+the selection once, up front, means a request is refused as a whole (401 or 403) instead
+of half-executed, and the fast path needs no checks of its own.
 
 Example::
 
@@ -25,8 +26,9 @@ from graphql import (
 )
 from graphql.execution.collect_fields import collect_fields
 
-from fraiseql.auth.requirements import Requirement, check_requirement
-from fraiseql.schema.metadata import EXTENSION_KEY
+from fraiseql.auth.requirements import Requirement
+from fraiseql.rbac.enforcement import check_access, field_denial_of
+from fraiseql.schema.metadata import EXTENSION_KEY, FieldMeta
 
 
 def _meta(holder: Any) -> Any:
@@ -39,6 +41,8 @@ class AccessRules:
     def __init__(self, schema: GraphQLSchema) -> None:
         self.schema = schema
         self.enabled = any(self._type_has_rules(t) for t in schema.type_map.values())
+        # In "null" mode an object field's requirement is checked by its resolver instead.
+        self.fields_fail_request = field_denial_of(schema) == "error"
 
     @staticmethod
     def _type_has_rules(named: Any) -> bool:
@@ -77,7 +81,9 @@ class AccessRules:
             field_def = parent.fields.get(nodes[0].name.value)
             if field_def is None:  # __typename and introspection fields
                 continue
-            check_requirement(getattr(_meta(field_def), "requirement", None), user)
+            field_meta = _meta(field_def)
+            if self.fields_fail_request or not isinstance(field_meta, FieldMeta):
+                check_access(getattr(field_meta, "requirement", None), user)
             named = get_named_type(field_def.type)
             members = (
                 list(self.schema.get_possible_types(named))
@@ -89,7 +95,7 @@ class AccessRules:
                     continue
                 requirement: Requirement | None = getattr(_meta(member), "requirement", None)
                 if requirement is not None and id(member) not in checked:
-                    check_requirement(requirement, user)
+                    check_access(requirement, user)
                     checked.add(id(member))
                 for node in nodes:
                     if node.selection_set is not None:

@@ -31,6 +31,7 @@ from fraiseql.db.runtime_schema import ensure_runtime_schema
 from fraiseql.errors import FraiseQLError
 from fraiseql.execution.executor import Executor
 from fraiseql.http import chaos_agent, routes
+from fraiseql.rbac import ensure_rbac_schema
 
 logger = logging.getLogger("fraiseql")
 
@@ -42,6 +43,7 @@ class AppState:
     schema: GraphQLSchema
     config: FraiseQLConfig
     auth: Any
+    rbac: Any = None
     db: Database | None = None
     cache_db: Database | None = None
     cache: ResultCache | None = None
@@ -57,18 +59,23 @@ def create_app(
     cache_database_url: str | None = None,
     auth: Any = None,
     config: FraiseQLConfig | None = None,
+    rbac: Any = None,
 ) -> Starlette:
     """Build the ASGI app serving ``/graphql``, ``/health`` and ``/ready``.
 
     ``database_url`` defaults to ``DATABASE_URL`` and ``cache_database_url`` to
     ``CACHE_DATABASE_URL`` (then to the main database), both read at start-up.
     ``schema`` defaults to the schema built from ``registry`` (the default registry).
+    ``rbac`` (a ``fraiseql.rbac.RbacConfig``, needs ``auth``) merges each user's roles and
+    permissions from the database's ``fraiseql_rbac`` tables into their token's.
     """
+    if rbac is not None and auth is None:
+        raise ValueError("rbac needs an auth provider: create_app(auth=..., rbac=...)")
     if schema is None:
         from fraiseql.schema import build_schema
 
         schema = build_schema(registry=registry)
-    state = AppState(schema=schema, config=config or FraiseQLConfig(), auth=auth)
+    state = AppState(schema=schema, config=config or FraiseQLConfig(), auth=auth, rbac=rbac)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -133,10 +140,23 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
     state.executor = Executor(
         state.schema, state.db, cache=state.cache, config=config, view_tables=tables
     )
+    if state.rbac is not None:
+        await _start_rbac(state)
     if state.auth is not None and hasattr(state.auth, "start"):
         await state.auth.start()
     for note in state.startup_notes:
         logger.warning("fraiseql start-up: %s", note)
+
+
+async def _start_rbac(state: AppState) -> None:
+    if state.rbac.ensure_schema:
+        try:
+            async with state.db.transaction() as conn:  # type: ignore[union-attr]
+                await ensure_rbac_schema(conn)
+        except FraiseQLError as exc:
+            state.startup_notes.append(f"rbac tables not created: {exc.code}")
+    # Until the tables answer, every check beyond the token's claims is denied (503).
+    state.auth = state.rbac.provider(state.auth, state.db)
 
 
 async def _stop(state: AppState) -> None:

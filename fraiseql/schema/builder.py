@@ -8,7 +8,10 @@ Example::
 
 from __future__ import annotations
 
-from graphql import GraphQLObjectType, GraphQLSchema, validate_schema
+from graphql import GraphQLObjectType, GraphQLSchema, specified_directives, validate_schema
+
+from fraiseql.rbac.directives import RBAC_DIRECTIVES, attach_directives
+from fraiseql.rbac.enforcement import FIELD_DENIAL_KEY, FIELD_DENIAL_MODES
 
 from fraiseql.schema.graphql_types import TypeMapper
 from fraiseql.schema.mutations import mutation_field
@@ -23,13 +26,20 @@ class SchemaError(ValueError):
 
 
 def build_schema(
-    registry: Registry | None = None, *, max_limit: int = DEFAULT_MAX_LIMIT
+    registry: Registry | None = None,
+    *,
+    max_limit: int = DEFAULT_MAX_LIMIT,
+    field_denial: str = "error",
 ) -> GraphQLSchema:
     """Build the schema: every declared type, the Query fields, the Mutation fields.
 
     ``max_limit`` bounds ``limit`` and ``first`` (a larger value is a clear error; an
-    absent ``limit`` means ``max_limit``).
+    absent ``limit`` means ``max_limit``). ``field_denial`` is what a field the user may
+    not see does: ``"error"`` refuses the request (403), ``"null"`` nulls the field with
+    an error entry (see ``fraiseql.rbac.enforcement``).
     """
+    if field_denial not in FIELD_DENIAL_MODES:
+        raise SchemaError(f"field_denial must be one of {FIELD_DENIAL_MODES}, not {field_denial!r}")
     registry = registry or default_registry()
     if not registry.queries:
         raise SchemaError("a schema needs at least one query (list_query, get_query, @query, ...)")
@@ -49,7 +59,10 @@ def build_schema(
         query=GraphQLObjectType("Query", query_fields),
         mutation=GraphQLObjectType("Mutation", mutation_fields) if mutation_fields else None,
         types=extra_types,
+        directives=[*specified_directives, *RBAC_DIRECTIVES],
+        extensions={FIELD_DENIAL_KEY: field_denial},
     )
+    attach_directives(schema)
     errors = _validation_errors(schema)
     if errors:
         raise SchemaError("invalid schema: " + "; ".join(errors))

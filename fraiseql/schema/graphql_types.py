@@ -42,6 +42,7 @@ from graphql import (
 )
 
 from fraiseql.auth.requirements import requirement_of
+from fraiseql.rbac.enforcement import guard_resolver
 from fraiseql.schema.metadata import EXTENSION_KEY, FieldMeta, TypeMeta
 from fraiseql.schema.resolvers import resolve_computed, resolve_stored
 from fraiseql.types.annotations import AnnotationError, TypeRef
@@ -196,7 +197,8 @@ class TypeMapper:
             fields[c.graphql_name] = GraphQLField(
                 self.output(c.type_ref),
                 args=self.arguments(c.arguments),
-                resolve=resolve_computed(cls, c.func),
+                # Checked again at resolution: in "null" field-denial mode, only here.
+                resolve=guard_resolver(resolve_computed(cls, c.func), requirement_of(c.func)),
                 description=c.description,
                 extensions={EXTENSION_KEY: meta.fields[c.graphql_name]},
             )
