@@ -1,0 +1,210 @@
+"""End-to-end benchmark: FraiseQL, Strawberry and PostGraphile on the same database.
+
+Starts a throwaway PostgreSQL, loads the blog example (10,000 posts by default), then
+serves it with each server in turn (one process each, on loopback), checks that every
+server gives the same answers, and drives each operation with wrk at the same
+concurrency and duration. Reports requests/s, p50/p99 latency, CPU time per request
+(server process and PostgreSQL, from /proc) and the ratios; ``--write`` puts the tables
+into benchmarks/RESULTS.md between ``<!-- e2e:start -->`` and ``<!-- e2e:end -->``.
+``--telemetry-rounds N`` also measures FraiseQL with an OpenTelemetry SDK installed
+(no-op exporters) against without, alternating N times.
+
+Run::
+
+    python benchmarks/e2e/bench_e2e.py --write           # or: make bench-e2e
+    python benchmarks/e2e/bench_e2e.py --duration 3 --operations posts_20   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from load import LoadResult, run_wrk  # noqa: E402
+from queries import BENCH_TITLE, OPERATIONS, SERVERS, differences, normalise  # noqa: E402
+from report import environment, render, write_results  # noqa: E402
+from servers import HERE, cpu_seconds, ensure_installed, load_average, postgres_cpu, running  # noqa: E402
+
+from examples.blog.database import init_database  # noqa: E402
+from fraiseql.db.local import LocalPostgres  # noqa: E402
+
+PORTS = {"fraiseql": 18601, "strawberry": 18602, "postgraphile": 18603}
+
+
+@dataclass
+class Measurement:
+    server: str
+    variant: str  # "" or "telemetry on" / "telemetry off"
+    operation: str
+    load_average: str
+    result: LoadResult
+    server_cpu_s: float
+    postgres_cpu_s: float
+
+    @property
+    def server_cpu_us_per_request(self) -> float:
+        return self.server_cpu_s / max(self.result.requests, 1) * 1e6
+
+    @property
+    def postgres_cpu_us_per_request(self) -> float:
+        return self.postgres_cpu_s / max(self.result.requests, 1) * 1e6
+
+
+def main() -> None:
+    args = _arguments()
+    ensure_installed()
+    run_dir = HERE / "runs" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with LocalPostgres(dbname="blog") as pg:
+        print(f"loading the blog example ({args.rows} posts) into {pg.url}")
+        asyncio.run(init_database(pg.url, rows=args.rows, progress=None))
+        postmaster = int((pg.datadir / "postmaster.pid").read_text().split()[0])
+        ids = _pick_ids(pg.url)
+        check_answers(args.servers, pg.url, ids, run_dir)
+        measurements = []
+        for server in args.servers:
+            measurements += _measure_server(server, "", {}, args, pg.url, ids, postmaster, run_dir)
+        for _round in range(args.telemetry_rounds):
+            for variant, flag in (("telemetry off", "0"), ("telemetry on", "1")):
+                measurements += _measure_server(
+                    "fraiseql", variant, {"E2E_TELEMETRY": flag}, args, pg.url, ids, postmaster,
+                    run_dir, operations=[o for o in args.operations if not OPERATIONS[o].is_mutation],
+                )
+    settings = {
+        "rows": args.rows, "connections": args.connections, "duration_s": args.duration,
+        "warmup_s": args.warmup, "elapsed_s": round(time.monotonic() - started),
+        "command": " ".join(["python", "benchmarks/e2e/bench_e2e.py", *sys.argv[1:]]),
+    }
+    env = environment()
+    (run_dir / "results.json").write_text(json.dumps(
+        {"settings": settings, "environment": env,
+         "measurements": [{**asdict(m), "result": asdict(m.result)} for m in measurements]},
+        indent=2,
+    ))
+    markdown = render(measurements, settings, env)
+    print(markdown)
+    if args.write:
+        write_results(markdown)
+        print("written to benchmarks/RESULTS.md")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000, help="posts to seed (default 10000)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds measured per operation")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load first")
+    parser.add_argument("--servers", default=",".join(SERVERS), type=lambda s: s.split(","))
+    parser.add_argument("--operations", default=",".join(OPERATIONS), type=lambda s: s.split(","))
+    parser.add_argument("--telemetry-rounds", type=int, default=1,
+                        help="FraiseQL telemetry off/on pairs to measure (0: none)")
+    parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    for name in args.servers:
+        if name not in SERVERS:
+            parser.error(f"unknown server {name!r}; known: {', '.join(SERVERS)}")
+    for name in args.operations:
+        if name not in OPERATIONS:
+            parser.error(f"unknown operation {name!r}; known: {', '.join(OPERATIONS)}")
+    return args
+
+
+def _pick_ids(url: str) -> dict[str, str]:
+    """A post from the middle of the table (with comments) and an author for the mutation."""
+    with psycopg.connect(url, gssencmode="disable") as conn:
+        post_id = conn.execute(
+            "SELECT p.id FROM tb_post p WHERE EXISTS (SELECT 1 FROM tb_comment c WHERE c.post_id = p.id)"
+            " ORDER BY p.id OFFSET (SELECT count(*) / 2 FROM tb_post) LIMIT 1"
+        ).fetchone()[0]
+        author_id = conn.execute("SELECT id FROM tb_user ORDER BY id LIMIT 1").fetchone()[0]
+    return {"post_id": str(post_id), "author_id": str(author_id)}
+
+
+def _delete_bench_posts(url: str) -> int:
+    with psycopg.connect(url, autocommit=True, gssencmode="disable") as conn:
+        deleted = conn.execute("DELETE FROM tb_post WHERE title = %s", [BENCH_TITLE]).rowcount
+        conn.execute("VACUUM ANALYZE tb_post")
+    return deleted
+
+
+def _ask(server_url: str, body: bytes) -> dict:
+    answer = httpx.post(
+        server_url, content=body, timeout=30.0,
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+    )
+    if answer.status_code != 200:
+        raise AssertionError(f"{server_url}: HTTP {answer.status_code}: {answer.text[:500]}")
+    return answer.json()
+
+
+def check_answers(servers: list[str], url: str, ids: dict[str, str], run_dir: Path) -> None:
+    """Every server answers every operation with the same data (the first server's)."""
+    reference: dict[str, object] = {}
+    for server in servers:
+        with running(server, url, PORTS[server], log_path=run_dir / f"{server}.log") as handle:
+            for op in OPERATIONS.values():
+                data = normalise(op.extract(_ask(handle.url, op.body(server, ids))))
+                if op.is_mutation:
+                    data = {"title": data["title"], "author": data["author"]}
+                elif op.is_list:
+                    expected = 20 if op.name == "posts_20" else 100
+                    assert len(data) == expected, f"{server} {op.name}: {len(data)} posts"
+                else:
+                    assert data is not None and data["id"] == ids["post_id"], f"{server}: {data}"
+                if op.name not in reference:
+                    reference[op.name] = data
+                    continue
+                found = differences(reference[op.name], data)
+                if found:
+                    raise AssertionError(f"{server} disagrees with {servers[0]} on {op.name}: {found}")
+        _delete_bench_posts(url)
+        print(f"answers checked: {server}")
+
+
+def _measure_server(
+    server: str, variant: str, env: dict[str, str], args: argparse.Namespace, url: str,
+    ids: dict[str, str], postmaster: int, run_dir: Path, operations: list[str] | None = None,
+) -> list[Measurement]:
+    measured = []
+    log_path = run_dir / f"{server}{'-' + variant.replace(' ', '-') if variant else ''}.log"
+    with running(server, url, PORTS[server], env=env, log_path=log_path) as handle:
+        for name in operations or args.operations:
+            op = OPERATIONS[name]
+            body = op.body(server, ids)
+            workdir = run_dir / "wrk"
+            if args.warmup:
+                run_wrk(handle.url, body, connections=args.connections, duration_s=args.warmup, workdir=workdir)
+            load = load_average()
+            server_before, pg_before = cpu_seconds(handle.pid), postgres_cpu(postmaster)
+            result = run_wrk(handle.url, body, connections=args.connections, duration_s=args.duration, workdir=workdir)
+            server_cpu = cpu_seconds(handle.pid) - server_before
+            pg_cpu = postgres_cpu(postmaster) - pg_before
+            measurement = Measurement(server, variant, name, load, result, server_cpu, pg_cpu)
+            measured.append(measurement)
+            print(
+                f"{server:12} {variant:14} {name:12} {result.requests_per_s:8.0f} req/s "
+                f"p50 {result.p50_ms:6.2f} ms p99 {result.p99_ms:6.2f} ms "
+                f"cpu {measurement.server_cpu_us_per_request:7.0f} us/req "
+                f"pg {measurement.postgres_cpu_us_per_request:6.0f} us/req errors {result.errors} load {load}",
+                flush=True,
+            )
+            if op.is_mutation:
+                _delete_bench_posts(url)
+    return measured
+
+
+if __name__ == "__main__":
+    main()
