@@ -51,12 +51,15 @@ def _selects_chaos(config: pytest.Config) -> bool:
     return "chaos" in expression and expression.strip() != "not chaos"
 
 
+def _scenario_folder(config: pytest.Config) -> Path:
+    folder = Path(config.getoption("chaos_scenarios") or config.getini("chaos_scenarios"))
+    return (folder if folder.is_absolute() else config.rootpath / folder).resolve()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
-    folder = Path(config.getoption("chaos_scenarios") or config.getini("chaos_scenarios"))
-    if not folder.is_absolute():
-        folder = config.rootpath / folder
+    folder = _scenario_folder(config)
     if _selects_chaos(config) and folder.is_dir():
         if not any(Path(arg.split("::")[0]).resolve() in (folder, *folder.parents)
                    for arg in config.args):
@@ -64,8 +67,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    # Only the scenario folder: YAML elsewhere (test data, invalid examples) is not a scenario.
     if file_path.suffix in (".yaml", ".yml") and _selects_chaos(parent.config) \
-            and "scenarios" in file_path.parts:
+            and _scenario_folder(parent.config) in file_path.resolve().parents:
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
