@@ -11,7 +11,7 @@ Example::
     def test_reads_survive_latency(chaos_stack, chaos_inject):
         with chaos_inject("latency", target="postgres", latency_ms=200) as evidence:
             httpx.post(f"{chaos_stack.app_url}/graphql", json={"query": "{ posts { id } }"})
-        assert evidence().fired
+            assert evidence().fired
 """
 
 from __future__ import annotations
@@ -109,11 +109,10 @@ def chaos_inject(chaos_stack: Any, _chaos_loop: LoopThread) -> Iterator[Callable
         cls = REGISTRY[fault_type]
         fault = cls(cls.Params(type=fault_type, **params))
         applied.append(fault)
-        seen: list[Any] = []
         try:
             _chaos_loop.call(fault.apply(ctx))
-            yield lambda: seen[0] if seen else _chaos_loop.call(fault.evidence(ctx))
-            seen.append(_chaos_loop.call(fault.evidence(ctx)))
+            # evidence() is read while the fault is still in place (toxics vanish on revert)
+            yield lambda: _chaos_loop.call(fault.evidence(ctx))
         finally:
             _chaos_loop.call(fault.revert(ctx))
             applied.remove(fault)
