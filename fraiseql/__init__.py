@@ -30,6 +30,7 @@ from fraiseql.db.pool import Database
 from fraiseql.db.repository import Repository
 from fraiseql.errors import FraiseQLError
 from fraiseql.http import create_app
+from fraiseql.rbac import RbacConfig
 from fraiseql.types import (
     ID,
     JSON,
@@ -63,6 +64,7 @@ __all__ = [
     "FraiseQLConfig",
     "FraiseQLError",
     "JWTProvider",
+    "RbacConfig",
     "Registry",
     "Repository",
     "RequestContext",

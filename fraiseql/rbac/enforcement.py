@@ -39,18 +39,29 @@ def check_access(requirement: Requirement | None, user: Any) -> None:
         return
     if user is None:
         raise AuthError("authentication required", "UNAUTHENTICATED")
-    missing_roles = requirement.roles - user.roles if requirement.roles else ()
-    missing_permissions: list[str] = []
-    if requirement.permissions and not requirement.permissions <= user.permissions:
-        grants = getattr(user, "grants", None) or PermissionSet(frozenset(user.permissions))
-        missing_permissions = [p for p in requirement.permissions if not grants.allows(p)]
-    if missing_roles or missing_permissions:
-        source_error = getattr(user, "source_error", None)
-        if source_error is not None:
-            # The database might grant it, but cannot say so now: deny, retryably.
-            raise PermissionSourceUnavailable(source_error.message)
-        wanted = sorted(missing_roles) + sorted(missing_permissions)
-        raise AuthError(f"insufficient rights: requires {', '.join(wanted)}", "FORBIDDEN")
+    if requirement.roles and not requirement.roles <= user.roles:
+        _deny(requirement, user)
+    if requirement.permissions:
+        grants = getattr(user, "grants", None)
+        if grants is None:  # a plain UserContext: its claims, wildcards included
+            if requirement.permissions <= user.permissions:
+                return
+            grants = PermissionSet(frozenset(user.permissions))
+        allows = grants.allows
+        for permission in requirement.permissions:
+            if not allows(permission):
+                _deny(requirement, user)
+
+
+def _deny(requirement: Requirement, user: Any) -> None:
+    if getattr(user, "source_error", None) is not None:
+        # The database might grant it, but cannot say so now: deny, retryably.
+        raise PermissionSourceUnavailable(user.source_error.message)
+    grants = getattr(user, "grants", None) or PermissionSet(frozenset(user.permissions))
+    wanted = sorted(requirement.roles - user.roles)
+    wanted += sorted(p for p in requirement.permissions if not grants.allows(p))
+    # Name what is missing for the developer, not which rights the user has.
+    raise AuthError(f"insufficient rights: requires {', '.join(wanted)}", "FORBIDDEN")
 
 
 def field_denial_of(schema: GraphQLSchema) -> str:

@@ -63,10 +63,12 @@ class PermissionResolver:
         """The effective rights of ``user`` (user_id, tenant_id, roles, permissions)."""
         if _RESOLVE.hooks:
             await self._guarded(_RESOLVE.fire(None, user_id=user.user_id, tenant_id=user.tenant_id))
-        if self.clock() - self.verified_at > self.max_staleness_s:
+        now = self.clock()
+        if now - self.verified_at > self.max_staleness_s:
             await self._guarded(self._refresh_version())
+            now = self.clock()
         key = (user.user_id, user.tenant_id, user.roles, user.permissions)
-        hit = self.cache.get(key, self.clock())
+        hit = self.cache.get(key, now)
         if hit is not None:
             return hit
         started = self.clock()

@@ -4,8 +4,8 @@ import fraiseql
 
 EXPECTED = [
     "Auth0Provider", "AuthError", "Database", "Date", "DateTime", "Decimal", "FraiseQLConfig",
-    "FraiseQLError", "ID", "JSON", "JWTProvider", "Registry", "Repository", "RequestContext",
-    "UserContext", "build_schema", "connection_query", "create_app", "enum", "field",
+    "FraiseQLError", "ID", "JSON", "JWTProvider", "RbacConfig", "Registry", "Repository",
+    "RequestContext", "UserContext", "build_schema", "connection_query", "create_app", "enum", "field",
     "get_query", "input", "list_query", "mutation", "query", "requires_auth",
     "requires_permission", "requires_role", "type",
 ]
