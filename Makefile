@@ -32,6 +32,9 @@ bench: ## pipeline and auth benchmarks, written to benchmarks/RESULTS.md
 	$(PYTHON) benchmarks/pipeline/bench_pipeline.py
 	$(PYTHON) benchmarks/auth/bench_auth.py
 
+bench-e2e: ## FraiseQL vs Strawberry vs PostGraphile over HTTP (wrk), written to benchmarks/RESULTS.md
+	$(PYTHON) benchmarks/e2e/bench_e2e.py --write
+
 lint: ## static checks
 	$(PYTHON) -m compileall -q fraiseql chaos examples
 	$(CARGO_TEST_ENV) cargo clippy --manifest-path fraiseql_rs/Cargo.toml --quiet

@@ -47,6 +47,7 @@ from fraiseql.db.repository import Repository
 from fraiseql.errors import FraiseQLError, GraphQLRequestError
 from fraiseql.execution.access import AccessRules
 from fraiseql.execution.documents import DocumentCache, PreparedDocument
+from fraiseql.execution.plans import PlanCache, PlannedOperation, plan_key
 from fraiseql.pipeline import build_response
 from fraiseql.pipeline.plan import PlanNotSupported, compiled_plan_for_root_field
 
@@ -100,6 +101,7 @@ class Executor:
         self.config = config or FraiseQLConfig()
         self.documents = DocumentCache(schema, self.config)
         self.access = AccessRules(schema)
+        self.plans = PlanCache(self.config.document_cache_size)
         # view -> base tables it reads; filled at start-up, consulted to tag cache entries.
         self.view_tables: dict[str, frozenset[str]] = view_tables if view_tables is not None else {}
 
@@ -108,16 +110,15 @@ class Executor:
     ) -> ExecutionOutcome:
         prepared = self.documents.get(request.query)
         operation = prepared.operation(request.operation_name)
-        variables = self._coerce_variables(operation, request.variables)
+        planned = self._planned(prepared, operation, request)
+        variables = planned.variables
         kind = operation.operation.value
         if self.access.enabled:
             root = self.schema.get_root_type(operation.operation)
             assert root is not None  # validation rejected operations the schema lacks
             self.access.check(root, operation.selection_set, prepared.fragments, variables, context.user)
-        if operation.operation is OperationType.QUERY and self.config.fast_path:
-            fast = self._plan_fast_fields(prepared, operation, variables)
-            if fast is not None:
-                return await self._run_fast(prepared, operation, request, variables, fast, context, extra_context)
+        if planned.fast is not None:
+            return await self._run_fast(prepared, operation, request, variables, planned.fast, context, extra_context)
         # graphql-core coerces the client's raw variables itself.
         outcome = await self._run_graphql_core(
             prepared, operation, request.variables or {}, context, extra_context
@@ -126,6 +127,20 @@ class Executor:
         if operation.operation is OperationType.MUTATION:
             await self._invalidate_after_mutation(operation)
         return outcome
+
+    def _planned(
+        self, prepared: PreparedDocument, operation: OperationDefinitionNode, request: GraphQLRequest
+    ) -> PlannedOperation:
+        """Coerced variables and the fast-path plan, reused for the same document and variables."""
+        key = plan_key(request.query, request.operation_name, request.variables)
+        planned = self.plans.get(key)
+        if planned is None:
+            variables = self._coerce_variables(operation, request.variables)
+            fast = None
+            if operation.operation is OperationType.QUERY and self.config.fast_path:
+                fast = self._plan_fast_fields(prepared, operation, variables)
+            planned = self.plans.put(key, PlannedOperation(variables, fast))
+        return planned
 
     # -- variables -------------------------------------------------------------------
 
