@@ -3,9 +3,10 @@
 Starts a throwaway PostgreSQL, loads the blog example (10,000 posts by default), then
 serves it with each server in turn (one process each, on loopback), checks that every
 server gives the same answers, and drives each operation with wrk at the same
-concurrency and duration. Reports requests/s, p50/p99 latency, CPU time per request
-(server process and PostgreSQL, from /proc) and the ratios; ``--write`` puts the tables
-into benchmarks/RESULTS.md between ``<!-- e2e:start -->`` and ``<!-- e2e:end -->``.
+concurrency and duration, in rounds that interleave the servers (medians reported).
+Reports requests/s, p50/p99 latency, CPU time per request (server process and
+PostgreSQL, from /proc) and the ratios; ``--write`` puts the tables into
+benchmarks/RESULTS.md between ``<!-- e2e:start -->`` and ``<!-- e2e:end -->``.
 ``--telemetry-rounds N`` also measures FraiseQL with an OpenTelemetry SDK installed
 (no-op exporters) against without, alternating N times.
 
@@ -13,6 +14,7 @@ Run::
 
     python benchmarks/e2e/bench_e2e.py --write           # or: make bench-e2e
     python benchmarks/e2e/bench_e2e.py --duration 3 --operations posts_20   # a quick look
+    python benchmarks/e2e/bench_e2e.py --from-json benchmarks/e2e/runs/<run>/results.json --write
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Measurement:
     server: str
     variant: str  # "" or "telemetry on" / "telemetry off"
     operation: str
+    round: int
     load_average: str
     result: LoadResult
     server_cpu_s: float
@@ -64,6 +67,9 @@ class Measurement:
 
 def main() -> None:
     args = _arguments()
+    if args.from_json:
+        _rewrite_from(Path(args.from_json), write=args.write)
+        return
     ensure_installed()
     run_dir = HERE / "runs" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -75,16 +81,23 @@ def main() -> None:
         ids = _pick_ids(pg.url)
         check_answers(args.servers, pg.url, ids, run_dir)
         measurements = []
-        for server in args.servers:
-            measurements += _measure_server(server, "", {}, args, pg.url, ids, postmaster, run_dir)
-        for _round in range(args.telemetry_rounds):
+        # Rounds interleave the servers, so that a burst of other work on the machine
+        # falls on all of them; the report takes the median of the rounds.
+        for round_number in range(1, args.rounds + 1):
+            for server in args.servers:
+                measurements += _measure_server(
+                    server, "", {}, args, pg.url, ids, postmaster, run_dir, round_number
+                )
+        reads = [o for o in args.operations if not OPERATIONS[o].is_mutation]
+        for round_number in range(1, args.telemetry_rounds + 1):
             for variant, flag in (("telemetry off", "0"), ("telemetry on", "1")):
                 measurements += _measure_server(
                     "fraiseql", variant, {"E2E_TELEMETRY": flag}, args, pg.url, ids, postmaster,
-                    run_dir, operations=[o for o in args.operations if not OPERATIONS[o].is_mutation],
+                    run_dir, round_number, operations=reads,
                 )
     settings = {
         "rows": args.rows, "connections": args.connections, "duration_s": args.duration,
+        "rounds": args.rounds, "telemetry_rounds": args.telemetry_rounds,
         "warmup_s": args.warmup, "elapsed_s": round(time.monotonic() - started),
         "command": " ".join(["python", "benchmarks/e2e/bench_e2e.py", *sys.argv[1:]]),
     }
@@ -101,17 +114,32 @@ def main() -> None:
         print("written to benchmarks/RESULTS.md")
 
 
+def _rewrite_from(path: Path, *, write: bool) -> None:
+    """Render (and with ``write`` store) the report of an earlier run's results.json."""
+    saved = json.loads(path.read_text())
+    measurements = [
+        Measurement(**{"round": 1, **m, "result": LoadResult(**m["result"])}) for m in saved["measurements"]
+    ]
+    markdown = render(measurements, saved["settings"], saved["environment"])
+    print(markdown)
+    if write:
+        write_results(markdown)
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000, help="posts to seed (default 10000)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
-    parser.add_argument("--duration", type=int, default=10, help="seconds measured per operation")
+    parser.add_argument("--duration", type=int, default=8, help="seconds measured per operation")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all servers (median)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load first")
     parser.add_argument("--servers", default=",".join(SERVERS), type=lambda s: s.split(","))
     parser.add_argument("--operations", default=",".join(OPERATIONS), type=lambda s: s.split(","))
-    parser.add_argument("--telemetry-rounds", type=int, default=1,
+    parser.add_argument("--telemetry-rounds", type=int, default=3,
                         help="FraiseQL telemetry off/on pairs to measure (0: none)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument("--from-json", metavar="PATH",
+                        help="render an earlier run's results.json instead of measuring")
     args = parser.parse_args()
     for name in args.servers:
         if name not in SERVERS:
@@ -176,7 +204,8 @@ def check_answers(servers: list[str], url: str, ids: dict[str, str], run_dir: Pa
 
 def _measure_server(
     server: str, variant: str, env: dict[str, str], args: argparse.Namespace, url: str,
-    ids: dict[str, str], postmaster: int, run_dir: Path, operations: list[str] | None = None,
+    ids: dict[str, str], postmaster: int, run_dir: Path, round_number: int,
+    operations: list[str] | None = None,
 ) -> list[Measurement]:
     measured = []
     log_path = run_dir / f"{server}{'-' + variant.replace(' ', '-') if variant else ''}.log"
@@ -192,10 +221,10 @@ def _measure_server(
             result = run_wrk(handle.url, body, connections=args.connections, duration_s=args.duration, workdir=workdir)
             server_cpu = cpu_seconds(handle.pid) - server_before
             pg_cpu = postgres_cpu(postmaster) - pg_before
-            measurement = Measurement(server, variant, name, load, result, server_cpu, pg_cpu)
+            measurement = Measurement(server, variant, name, round_number, load, result, server_cpu, pg_cpu)
             measured.append(measurement)
             print(
-                f"{server:12} {variant:14} {name:12} {result.requests_per_s:8.0f} req/s "
+                f"{round_number} {server:12} {variant:14} {name:12} {result.requests_per_s:8.0f} req/s "
                 f"p50 {result.p50_ms:6.2f} ms p99 {result.p99_ms:6.2f} ms "
                 f"cpu {measurement.server_cpu_us_per_request:7.0f} us/req "
                 f"pg {measurement.postgres_cpu_us_per_request:6.0f} us/req errors {result.errors} load {load}",

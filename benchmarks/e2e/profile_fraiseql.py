@@ -6,7 +6,7 @@ the functions with the most samples (self and total). py-spy comes from PyPI.
 
 Run::
 
-    python benchmarks/e2e/profile_fraiseql.py --operation posts_20 --duration 10
+    python benchmarks/e2e/profile_fraiseql.py --operation posts_20 --duration 10 [--telemetry]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--telemetry", action="store_true", help="with the no-op OpenTelemetry SDK")
     args = parser.parse_args()
     ensure_installed()
     out_dir = HERE / "runs" / "profile"
@@ -47,7 +48,8 @@ def main() -> None:
         asyncio.run(init_database(pg.url, rows=args.rows, progress=None))
         body = OPERATIONS[args.operation].body("fraiseql", _pick_ids(pg.url))
         port = PORTS["fraiseql"]
-        with running("fraiseql", pg.url, port, log_path=out_dir / "server.log") as server:
+        env = {"E2E_TELEMETRY": "1" if args.telemetry else "0"}
+        with running("fraiseql", pg.url, port, env=env, log_path=out_dir / "server.log") as server:
             run_wrk(server.url, body, connections=args.connections, duration_s=3, workdir=out_dir)
             spy = subprocess.Popen([
                 "py-spy", "record", "--pid", str(server.pid), "--duration", str(args.duration),

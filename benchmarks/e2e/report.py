@@ -16,7 +16,9 @@ import os
 import platform
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from queries import OPERATIONS
@@ -64,101 +66,151 @@ def environment() -> dict[str, str]:
     }
 
 
-def _ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}" if b else "-"
+@dataclass(frozen=True)
+class Summary:
+    """One (server, variant, operation) over its rounds: medians, and the spread of req/s."""
+
+    rps: float
+    rps_min: float
+    rps_max: float
+    p50_ms: float
+    p99_ms: float
+    server_cpu_us: float
+    postgres_cpu_us: float
+    errors: int
+    loads: str  # 1-minute load average before each round
+
+    @property
+    def spread(self) -> float | None:
+        return self.p99_ms / self.p50_ms if self.p50_ms else None
+
+    @property
+    def total_cpu_us(self) -> float:
+        return self.server_cpu_us + self.postgres_cpu_us
 
 
-def render(measurements: list[Any], settings: dict[str, Any], env: dict[str, str]) -> str:
-    plain = [m for m in measurements if not m.variant]
-    lines = [
-        "## End-to-end (HTTP, same database): FraiseQL, Strawberry, PostGraphile",
-        "",
-        f"The blog example with {settings['rows']:,} posts in one throwaway PostgreSQL; each server in turn, "
-        "one process, on loopback; wrk with "
-        f"{settings['connections']} connections, 1 thread, {settings['warmup_s']} s warm-up then "
-        f"{settings['duration_s']} s measured per operation. Answers checked equal across servers first. "
-        "No result cache anywhere (FraiseQL's is turned off; the others have none); each has a pool of "
-        "10 connections. CPU per request is the server process's utime+stime (/proc) and, separately, "
-        "the PostgreSQL cluster's. The load average (1/5/15 min) is read before each measured run: "
-        "other work shares this machine, so compare rows of one run only.",
-        "",
-        *(f"- {key}: {value}" for key, value in env.items()),
-        f"- whole run: {settings['elapsed_s']} s",
-        f"- reproduce: `{settings['command']}` (or `make bench-e2e`)",
-        "",
-        "| operation | server | req/s | p50 ms | p99 ms | p99/p50 | server CPU us/req | PostgreSQL CPU us/req | errors | load avg |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for m in plain:
-        r = m.result
-        lines.append(
-            f"| {OPERATIONS[m.operation].label} | {NAMES[m.server]} | {r.requests_per_s:,.0f} | "
-            f"{r.p50_ms:.2f} | {r.p99_ms:.2f} | {_ratio(r.p99_ms, r.p50_ms)} | "
-            f"{m.server_cpu_us_per_request:,.0f} | {m.postgres_cpu_us_per_request:,.0f} | {r.errors} | {m.load_average} |"
+def summarise(measurements: list[Any]) -> dict[tuple[str, str, str], Summary]:
+    """Medians per (server, variant, operation) over the rounds."""
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for m in measurements:
+        groups.setdefault((m.server, m.variant, m.operation), []).append(m)
+    summaries = {}
+    for key, items in groups.items():
+        rates = [m.result.requests_per_s for m in items]
+        summaries[key] = Summary(
+            rps=median(rates), rps_min=min(rates), rps_max=max(rates),
+            p50_ms=median(m.result.p50_ms for m in items),
+            p99_ms=median(m.result.p99_ms for m in items),
+            server_cpu_us=median(m.server_cpu_us_per_request for m in items),
+            postgres_cpu_us=median(m.postgres_cpu_us_per_request for m in items),
+            errors=sum(m.result.errors for m in items),
+            loads=", ".join(m.load_average.split()[0] for m in items),
         )
-    lines += ["", *_ratios(plain), "", *_telemetry(measurements)]
-    if NOTES.exists():
-        lines += ["", NOTES.read_text().strip()]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _ratios(plain: list[Any]) -> list[str]:
-    by_key = {(m.server, m.operation): m for m in plain}
-    lines = [
-        "Ratios (FraiseQL's requests/s over the other's; targets for the list queries: at least 3 "
-        "over Strawberry and at least 1 over PostGraphile; p99 at most 3x p50):",
-        "",
-        "| operation | x Strawberry | x PostGraphile | FraiseQL p99/p50 | targets |",
-        "|---|---:|---:|---:|---|",
-    ]
-    for name, op in OPERATIONS.items():
-        ours = by_key.get(("fraiseql", name))
-        if ours is None:
-            continue
-        rps = ours.result.requests_per_s
-        straw, pgl = by_key.get(("strawberry", name)), by_key.get(("postgraphile", name))
-        vs_straw = rps / straw.result.requests_per_s if straw and straw.result.requests_per_s else None
-        vs_pg = rps / pgl.result.requests_per_s if pgl and pgl.result.requests_per_s else None
-        spread = ours.result.p99_ms / ours.result.p50_ms if ours.result.p50_ms else None
-        verdict = "-"
-        if op.is_list and vs_straw is not None and vs_pg is not None and spread is not None:
-            held = vs_straw >= 3 and vs_pg >= 1 and spread <= 3
-            verdict = "met" if held else "NOT met"
-        lines.append(
-            f"| {op.label} | {_fmt(vs_straw)} | {_fmt(vs_pg)} | {_fmt(spread)} | {verdict} |"
-        )
-    return lines
+    return summaries
 
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _telemetry(measurements: list[Any]) -> list[str]:
-    rows = [m for m in measurements if m.variant]
+def render(measurements: list[Any], settings: dict[str, Any], env: dict[str, str]) -> str:
+    summaries = summarise(measurements)
+    lines = [
+        "## End-to-end (HTTP, same database): FraiseQL, Strawberry, PostGraphile",
+        "",
+        f"The blog example with {settings['rows']:,} posts in one throwaway PostgreSQL. Each server in turn, "
+        "one process, on loopback, started and stopped by the script; "
+        f"{settings.get('rounds', 1)} rounds that interleave the servers; per round and operation wrk with "
+        f"{settings['connections']} connections (1 thread) runs {settings['warmup_s']} s unmeasured, then "
+        f"{settings['duration_s']} s measured. Numbers are medians over the rounds (req/s also shows "
+        "min-max). Answers are checked equal across servers first. No result cache anywhere "
+        "(FraiseQL's is turned off; the others have none); each server has a pool of 10 connections. "
+        "CPU per request: the server process's utime+stime from /proc, and separately the PostgreSQL "
+        "cluster's. The 1-minute load average is read before each measured run: other engineers' "
+        "builds and tests share this 2-core machine, so compare rows of one run only; CPU per request "
+        "is the steadier measure.",
+        "",
+        *(f"- {key}: {value}" for key, value in env.items()),
+        f"- whole run: {settings['elapsed_s']} s",
+        f"- reproduce: `{settings['command']}` (or `make bench-e2e`)",
+        "",
+        "| operation | server | req/s | req/s min-max | p50 ms | p99 ms | p99/p50 | server CPU us/req "
+        "| PostgreSQL CPU us/req | errors | load avg per round |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, op in OPERATIONS.items():
+        for server in NAMES:
+            s = summaries.get((server, "", name))
+            if s is None:
+                continue
+            lines.append(
+                f"| {op.label} | {NAMES[server]} | {s.rps:,.0f} | {s.rps_min:,.0f}-{s.rps_max:,.0f} | "
+                f"{s.p50_ms:.2f} | {s.p99_ms:.2f} | {_fmt(s.spread)} | {s.server_cpu_us:,.0f} | "
+                f"{s.postgres_cpu_us:,.0f} | {s.errors} | {s.loads} |"
+            )
+    lines += ["", *_ratios(summaries), "", *_telemetry(summaries)]
+    if NOTES.exists():
+        lines += ["", NOTES.read_text().strip()]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _ratios(summaries: dict[tuple[str, str, str], Summary]) -> list[str]:
+    lines = [
+        "Ratios. Throughput: FraiseQL's median req/s over the other's. CPU: the other's "
+        "(server + PostgreSQL) CPU per request over FraiseQL's. Targets for the list queries: "
+        "at least 3x Strawberry's and at least PostGraphile's throughput; FraiseQL's p99 at most 3x its p50.",
+        "",
+        "| operation | req/s x Strawberry | req/s x PostGraphile | CPU x Strawberry | CPU x PostGraphile "
+        "| FraiseQL p99/p50 | list targets |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, op in OPERATIONS.items():
+        ours = summaries.get(("fraiseql", "", name))
+        if ours is None:
+            continue
+        straw = summaries.get(("strawberry", "", name))
+        pgl = summaries.get(("postgraphile", "", name))
+        vs_straw = ours.rps / straw.rps if straw and straw.rps else None
+        vs_pg = ours.rps / pgl.rps if pgl and pgl.rps else None
+        cpu_straw = straw.total_cpu_us / ours.total_cpu_us if straw and ours.total_cpu_us else None
+        cpu_pg = pgl.total_cpu_us / ours.total_cpu_us if pgl and ours.total_cpu_us else None
+        verdict = "-"
+        if op.is_list and vs_straw is not None and vs_pg is not None and ours.spread is not None:
+            missed = [text for text, held in (
+                ("3x Strawberry", vs_straw >= 3), ("PostGraphile", vs_pg >= 1),
+                ("p99 <= 3x p50", ours.spread <= 3),
+            ) if not held]
+            verdict = "met" if not missed else "NOT met: " + ", ".join(missed)
+        lines.append(
+            f"| {op.label} | {_fmt(vs_straw)} | {_fmt(vs_pg)} | {_fmt(cpu_straw)} | {_fmt(cpu_pg)} | "
+            f"{_fmt(ours.spread)} | {verdict} |"
+        )
+    return lines
+
+
+def _telemetry(summaries: dict[tuple[str, str, str], Summary]) -> list[str]:
+    rows = [
+        (op, summaries.get(("fraiseql", "telemetry off", name)), summaries.get(("fraiseql", "telemetry on", name)))
+        for name, op in OPERATIONS.items()
+    ]
+    rows = [row for row in rows if row[1] is not None and row[2] is not None]
     if not rows:
         return []
     lines = [
         "Telemetry overhead (FraiseQL; `E2E_TELEMETRY=1` installs the OpenTelemetry SDK's tracer and "
-        "meter providers with exporters that drop everything, so every span and metric is created and "
-        "recorded; off and on alternate, mean of the rounds; target: at most 5% fewer requests/s):",
+        "meter providers with exporters that drop everything, so every span and metric is created, "
+        "batched and recorded; off and on alternate in each round; medians; target: at most 5% fewer "
+        "requests/s):",
         "",
-        "| operation | off req/s | on req/s | difference | off CPU us/req | on CPU us/req | load avg |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| operation | off req/s | on req/s | req/s difference | off CPU us/req | on CPU us/req "
+        "| CPU difference | load avg off / on |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for name, op in OPERATIONS.items():
-        off = [m for m in rows if m.operation == name and m.variant == "telemetry off"]
-        on = [m for m in rows if m.operation == name and m.variant == "telemetry on"]
-        if not off or not on:
-            continue
-        mean = lambda items, f: sum(f(m) for m in items) / len(items)  # noqa: E731
-        off_rps = mean(off, lambda m: m.result.requests_per_s)
-        on_rps = mean(on, lambda m: m.result.requests_per_s)
-        loads = ", ".join(m.load_average.split()[0] for m in off + on)
+    for op, off, on in rows:
         lines.append(
-            f"| {op.label} | {off_rps:,.0f} | {on_rps:,.0f} | {(on_rps / off_rps - 1) * 100:+.1f}% | "
-            f"{mean(off, lambda m: m.server_cpu_us_per_request):,.0f} | "
-            f"{mean(on, lambda m: m.server_cpu_us_per_request):,.0f} | {loads} |"
+            f"| {op.label} | {off.rps:,.0f} | {on.rps:,.0f} | {(on.rps / off.rps - 1) * 100:+.1f}% | "
+            f"{off.server_cpu_us:,.0f} | {on.server_cpu_us:,.0f} | "
+            f"{(on.server_cpu_us / off.server_cpu_us - 1) * 100:+.1f}% | {off.loads} / {on.loads} |"
         )
     return lines
 
