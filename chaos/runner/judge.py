@@ -1,11 +1,20 @@
 """Verdicts: each expectation of each phase, the steady state, fault evidence, integrity.
 
-A fault phase whose latency distribution is not shifted (two-sided Mann-Whitney U at
-p < 0.01 against the baseline), whose slow tail did not grow (Fisher's exact test on the
-share of requests above the baseline's p95, p < 0.01: a fault that slows only cache misses
-moves the tail, not the median) and whose error rate is unchanged (Fisher's exact test at
-p < 0.01) gets the verdict "fault had no observable effect" when ``expect_effect`` holds:
-a harmless fault is a failure, never a silent pass.
+A fault phase "had an observable effect" when its requests are worse than the baseline's
+in at least one of three ways, each both significant (one-sided test, p < 0.01) and large
+enough to matter:
+
+- latency: Mann-Whitney U says the window's latencies are stochastically greater, and its
+  median is at least 10% (and 1 ms) above the baseline's;
+- slow tail: Fisher's exact test says more requests exceed the baseline's p95, and at least
+  twice the baseline's share do (a fault that slows only cache misses moves the tail, not
+  the median);
+- errors: Fisher's exact test says the error rate grew, by at least one percentage point.
+
+Only degradation counts: a window that happens to be faster than the baseline (caches
+warmer, a neighbour quieter) is no effect. When ``expect_effect`` holds and none of the
+three is seen, the verdict is "fault had no observable effect": a harmless fault is a
+failure, never a silent pass.
 
 Example::
 
@@ -23,32 +32,58 @@ from chaos.report.stats import is_error
 
 EFFECT_P_VALUE = 0.01
 MIN_EFFECT_SAMPLES = 8
+MIN_MEDIAN_SHIFT = 1.10  # window median over baseline median
+MIN_MEDIAN_SHIFT_MS = 1.0
+MIN_TAIL_GROWTH = 2.0  # window share above the baseline's p95 over the baseline's share
+MIN_ERROR_RATE_GROWTH = 0.01  # absolute, in error rate
 
 
 def verdict(phase: str, expectation: str, passed: bool, message: str) -> dict[str, Any]:
     return {"phase": phase, "expectation": expectation, "passed": bool(passed), "message": message}
 
 
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def observable_effect(window: Sequence[Mapping[str, Any]],
                       baseline: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Whether requests during the fault windows differ from the baseline's, with p-values."""
+    """Whether requests during the fault windows are worse than the baseline's, with p-values
+    and the effect sizes that were compared with the minimums above."""
     lat_a = [r["latency_ms"] for r in window if r.get("latency_ms") is not None]
     lat_b = [r["latency_ms"] for r in baseline if r.get("latency_ms") is not None]
     if min(len(lat_a), len(lat_b)) < MIN_EFFECT_SAMPLES:
-        return {"judged": False, "shifted": False, "latency_p": None, "errors_p": None,
+        return {"judged": False, "shifted": False, "latency_p": None, "tail_p": None,
+                "errors_p": None,
                 "reason": f"too few requests ({len(lat_a)} under fault, {len(lat_b)} baseline)"}
-    latency_p = float(mannwhitneyu(lat_a, lat_b, alternative="two-sided").pvalue)
-    err_a = sum(1 for r in window if is_error(r))
-    err_b = sum(1 for r in baseline if is_error(r))
-    errors_p = float(fisher_exact([[err_a, len(window) - err_a],
-                                   [err_b, len(baseline) - err_b]]).pvalue)
+    latency_p = float(mannwhitneyu(lat_a, lat_b, alternative="greater").pvalue)
+    median_a, median_b = _median(lat_a), _median(lat_b)
+    slower = median_a >= max(median_b * MIN_MEDIAN_SHIFT, median_b + MIN_MEDIAN_SHIFT_MS)
+
     p95 = sorted(lat_b)[max(0, int(len(lat_b) * 0.95) - 1)]
     slow_a, slow_b = sum(1 for v in lat_a if v > p95), sum(1 for v in lat_b if v > p95)
     tail_p = float(fisher_exact([[slow_a, len(lat_a) - slow_a], [slow_b, len(lat_b) - slow_b]],
                                 alternative="greater").pvalue)
-    shifted = min(latency_p, tail_p, errors_p) < EFFECT_P_VALUE
+    share_a, share_b = slow_a / len(lat_a), slow_b / len(lat_b)
+    tail_grew = share_a >= MIN_TAIL_GROWTH * max(share_b, 1 / len(lat_b))
+
+    err_a = sum(1 for r in window if is_error(r))
+    err_b = sum(1 for r in baseline if is_error(r))
+    errors_p = float(fisher_exact([[err_a, len(window) - err_a],
+                                   [err_b, len(baseline) - err_b]],
+                                  alternative="greater").pvalue)
+    rate_a, rate_b = err_a / len(window), err_b / len(baseline)
+    errors_grew = rate_a - rate_b >= MIN_ERROR_RATE_GROWTH
+
+    shifted = ((latency_p < EFFECT_P_VALUE and slower)
+               or (tail_p < EFFECT_P_VALUE and tail_grew)
+               or (errors_p < EFFECT_P_VALUE and errors_grew))
     return {"judged": True, "shifted": shifted, "latency_p": latency_p, "tail_p": tail_p,
-            "errors_p": errors_p, "reason": ""}
+            "errors_p": errors_p, "median_ms": [round(median_b, 3), round(median_a, 3)],
+            "slow_share": [round(share_b, 4), round(share_a, 4)],
+            "error_rate": [round(rate_b, 4), round(rate_a, 4)], "reason": ""}
 
 
 def _limit(phase: str, name: str, observed: float | None, limit: float, unit: str) -> dict:
@@ -102,8 +137,14 @@ def judge_phase(phase: str, summary: Mapping[str, Any], baseline: Mapping[str, A
 
 
 def _p_values(effect: Mapping[str, Any]) -> str:
-    return (f"latency Mann-Whitney p={effect['latency_p']:.2g}, slow tail p={effect['tail_p']:.2g}, "
-            f"error rate p={effect['errors_p']:.2g}")
+    """One line: each test's p-value with the baseline -> window sizes it was judged on."""
+    def pair(key: str, fmt: str) -> str:
+        values = effect.get(key)
+        return f" ({fmt.format(values[0])} -> {fmt.format(values[1])})" if values else ""
+
+    return (f"latency Mann-Whitney p={effect['latency_p']:.2g}{pair('median_ms', '{:.1f} ms')}, "
+            f"slow tail p={effect['tail_p']:.2g}{pair('slow_share', '{:.1%}')}, "
+            f"error rate p={effect['errors_p']:.2g}{pair('error_rate', '{:.1%}')}")
 
 
 def judge_steady(phase: str, summary: Mapping[str, Any], steady: Any) -> list[dict[str, Any]]:
