@@ -51,10 +51,8 @@ def main() -> None:
 def run(paths: tuple[str, ...], tags: tuple[str, ...], profile: str, report_dir: Path | None,
         backend: str, quiet: bool) -> None:
     """Run scenario files (or every file in the folders given; default scenarios/)."""
-    from chaos.events import EventBus
-    from chaos.progress import Progress
     from chaos.report import write_suite_summary
-    from chaos.runner import Runner
+    from chaos.stack.pool import StackPool
 
     try:
         scenarios = _load(paths, profile, tags)
@@ -62,13 +60,28 @@ def run(paths: tuple[str, ...], tags: tuple[str, ...], profile: str, report_dir:
         _err(f"invalid scenario: {exc}")
         sys.exit(2)
     root = report_dir or Path("reports/runs") / time.strftime("%Y%m%d-%H%M%S")
+    stacks = StackPool()  # scenarios with the same target share one running stack
+    try:
+        worst, reports = _run_all(scenarios, root, backend, quiet, stacks)
+    finally:
+        stacks.close()
+    if len(reports) > 1:
+        click.echo(f"suite summary: {write_suite_summary(reports, root)}")
+    sys.exit(worst)
+
+
+def _run_all(scenarios: list, root: Path, backend: str, quiet: bool, stacks: object) -> tuple[int, list]:
+    from chaos.events import EventBus
+    from chaos.progress import Progress
+    from chaos.runner import Runner
+
     worst, reports = 0, []
     for scenario in scenarios:
         bus = EventBus()
         if not quiet:
             bus.subscribe(Progress(sys.stderr))
         folder = root / scenario.name if len(scenarios) > 1 else root
-        result = Runner(scenario, report_dir=folder, bus=bus, backend=backend).run()
+        result = Runner(scenario, report_dir=folder, bus=bus, backend=backend, stacks=stacks).run()
         reports.append(result.report)
         verdict = result.report["outcome"].upper()
         click.echo(f"{scenario.name}: {verdict} (score {result.report['score']['value']}) "
@@ -81,9 +94,7 @@ def run(paths: tuple[str, ...], tags: tuple[str, ...], profile: str, report_dir:
         worst = max(worst, result.exit_code)
         if result.exit_code > 2:  # interrupted by a signal: stop the suite
             break
-    if len(reports) > 1:
-        click.echo(f"suite summary: {write_suite_summary(reports, root)}")
-    sys.exit(worst)
+    return worst, reports
 
 
 @main.command()
