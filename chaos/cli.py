@@ -1,4 +1,4 @@
-"""``fraiseql-chaos``: run, validate, list, schema, compare, report, up.
+"""``fraiseql-chaos``: run, validate, list, schema, compare, release, report, up.
 
 The CLI parses arguments and calls the library; the library never imports it.
 Exit codes: 0 every expectation held (or the command succeeded), 1 an expectation failed or
@@ -139,12 +139,26 @@ def schema() -> None:
 @click.argument("new", type=click.Path(exists=True))
 @click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
               help="Also write the comparison as an HTML page.")
-def compare(old: str, new: str, html_path: Path | None) -> None:
-    """Compare two reports (files or folders); exit 1 on a regression."""
-    from chaos.compare import compare_paths, render_html, render_table
+@click.option("--latency-ratio", type=float, default=None,
+              help="A latency regression needs new/old p50 or p99 at least this (default 1.2).")
+@click.option("--error-rate-increase", type=float, default=None,
+              help="A phase's error rate may grow by this much, absolute (default 0.02).")
+@click.option("--score-drop", type=float, default=None, help="Points the score may lose (default 5).")
+@click.option("--recovery-increase-s", type=float, default=None,
+              help="Seconds recovery may take longer (default 5).")
+def compare(old: str, new: str, html_path: Path | None, latency_ratio: float | None,
+            error_rate_increase: float | None, score_drop: float | None,
+            recovery_increase_s: float | None) -> None:
+    """Compare two reports, folders of reports or release records; exit 1 on a regression."""
+    import dataclasses
 
+    from chaos.compare import Thresholds, compare_paths, render_html, render_table
+
+    given = {"latency_ratio": latency_ratio, "error_rate_increase": error_rate_increase,
+             "score_drop": score_drop, "recovery_increase_s": recovery_increase_s}
+    thresholds = dataclasses.replace(Thresholds(), **{k: v for k, v in given.items() if v is not None})
     try:
-        result = compare_paths(old, new)
+        result = compare_paths(old, new, thresholds)
     except ChaosError as exc:
         _err(str(exc))
         sys.exit(2)
@@ -153,6 +167,29 @@ def compare(old: str, new: str, html_path: Path | None) -> None:
         html_path.write_text(render_html(result), encoding="utf-8")
         click.echo(f"html: {html_path}")
     sys.exit(1 if result.regressed else 0)
+
+
+@main.command()
+@click.argument("report_dir", type=click.Path(exists=True, path_type=Path))
+@click.option("--version", "version", default=None, help="Default: the installed fraiseql version.")
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="Default: reports/releases/<version>.json")
+def release(report_dir: Path, version: str | None, output: Path | None) -> None:
+    """Bundle every report under REPORT_DIR into a release record."""
+    from importlib import metadata
+
+    from chaos.report.release import make_release, reports_in, write_release
+
+    version = version or metadata.version("fraiseql")
+    try:
+        record = make_release(reports_in(report_dir), version)
+    except ChaosError as exc:
+        _err(str(exc))
+        sys.exit(2)
+    path = write_release(record, output or Path("reports/releases") / f"{version}.json")
+    failed = [r["scenario"]["name"] for r in record["reports"] if r["exit_code"] != 0]
+    click.echo(f"{path}: {len(record['reports'])} scenarios of version {version}"
+               + (f"; not passed: {', '.join(failed)}" if failed else ""))
 
 
 @main.command()

@@ -63,8 +63,9 @@ def _issuer(ctx: FaultContext) -> Any:
 
 def _accepted(n: int, status: int | None, body: Any) -> str:
     """How one ``{ me { id } }`` answer came back: accepted, refused, or something else."""
-    if status == 200 and isinstance(body, dict) and (body.get("data") or {}).get("me"):
-        return "accepted"
+    if (status == 200 and isinstance(body, dict) and not body.get("errors")
+            and "me" in (body.get("data") or {})):
+        return "accepted"  # the token was let in (``me`` may be null: no such user)
     if status in (401, 403):
         return "refused"
     return "other"

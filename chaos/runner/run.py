@@ -166,8 +166,11 @@ class Runner:
         tokens = None
         if s.target.auth and getattr(stack, "issuer", None) is not None:
             count = s.load.distinct_tokens or max(1, s.load.users)
+            subjects = await _user_ids(stack, count)
             tokens = await asyncio.to_thread(
-                lambda: [stack.issuer.mint(subject=f"load-user-{i}", ttl_s=3600) for i in range(count)])
+                lambda: [stack.issuer.mint(subject=subjects[i % len(subjects)] if subjects
+                                           else f"load-user-{i}", ttl_s=3600)
+                         for i in range(count)])
         load = LoadProcess(LoadOptions(
             app_url=stack.app_url, users=s.load.users, rate_per_s=s.load.rate_per_s,
             mix=dict(s.load.mix), duration_s=total_s + LOAD_MARGIN_S, seed=s.seed,
@@ -243,6 +246,18 @@ class Runner:
             return
         result = await asyncio.to_thread(check_integrity, o.records, stack.admin_db_url)
         o.integrity = result.as_dict()
+
+
+async def _user_ids(stack: Any, count: int) -> list[str]:
+    """Ids of the blog's users, so signed-in requests (``me``) are about a real user."""
+    import psycopg
+
+    if not getattr(stack, "admin_db_url", None):
+        return []
+    async with await psycopg.AsyncConnection.connect(stack.admin_db_url) as conn:
+        rows = await (await conn.execute("SELECT id::text FROM tb_user ORDER BY id LIMIT %s",
+                                         (count,))).fetchall()
+    return [row[0] for row in rows]
 
 
 class _Tail:
