@@ -1,4 +1,4 @@
-"""``fraiseql-chaos``: run, validate, list, schema, compare, release, report, up.
+"""``fraiseql-chaos``: run, validate, list, schema, compare, release, phases, report, up.
 
 The CLI parses arguments and calls the library; the library never imports it.
 Exit codes: 0 every expectation held (or the command succeeded), 1 an expectation failed or
@@ -190,6 +190,25 @@ def release(report_dir: Path, version: str | None, output: Path | None) -> None:
     failed = [r["scenario"]["name"] for r in record["reports"] if r["exit_code"] != 0]
     click.echo(f"{path}: {len(record['reports'])} scenarios of version {version}"
                + (f"; not passed: {', '.join(failed)}" if failed else ""))
+
+
+@main.command()
+@click.argument("record", type=click.Path(exists=True, path_type=Path))
+@click.option("--scenarios", "scenario_dir", default="scenarios", show_default=True)
+@click.option("--output", type=click.Path(path_type=Path), default=Path(".phases"), show_default=True)
+def phases(record: Path, scenario_dir: str, output: Path) -> None:
+    """Rewrite the .phases/ pages from the scenario files and a release record (or run folder)."""
+    from chaos.report.phases import write_phases
+    from chaos.report.release import reports_in
+
+    try:
+        scenarios = _load((scenario_dir,), "quick")
+        reports = reports_in(record)
+    except ChaosError as exc:
+        _err(str(exc))
+        sys.exit(2)
+    for path in write_phases(scenarios, reports, output, record.name):
+        click.echo(str(path))
 
 
 @main.command()
