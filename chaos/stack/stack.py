@@ -4,7 +4,8 @@
 (proxies ``postgres`` and ``cache`` to the cluster) -> the HTTPS issuer (proxy ``jwks``)
 -> the app in its own process, whose database, cache database and JWKS traffic go
 through those proxies. ``compose``: everything runs already (``docker-compose.chaos.yml``)
-and the addresses come from the environment. ``containers`` needs a Docker engine.
+and the addresses come from the environment. ``containers``: as ``local``, with PostgreSQL
+in a testcontainers container (needs a Docker engine).
 
 Example::
 
@@ -117,10 +118,9 @@ class Stack:
             elif backend == "compose":
                 await self._start_compose(os.environ)
             elif backend == "containers":
-                raise StackError(
-                    "the containers backend is not available: it runs the stack with "
-                    "testcontainers, which needs a Docker engine, and none answers here"
-                )
+                from chaos.stack.containers import ContainerPostgres
+
+                await self._start_local(ContainerPostgres(rows=self.options.rows))
             else:
                 raise StackError(f"unknown stack backend {backend!r} (local, compose, containers)")
         except BaseException:
@@ -152,8 +152,9 @@ class Stack:
         """Each started component's captured log, by name."""
         return {component.name: component.logs() for component in self._started}
 
-    async def _start_local(self) -> None:
-        self.postgres = PostgresComponent(rows=self.options.rows)
+    async def _start_local(self, postgres: Any = None) -> None:
+        """PostgreSQL (a local cluster, or the given component), then everything else."""
+        self.postgres = postgres or PostgresComponent(rows=self.options.rows)
         await self._start(self.postgres)
         self.admin_db_url = self.postgres.url
 
