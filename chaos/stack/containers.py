@@ -62,8 +62,11 @@ class ContainerPostgres:
         if not docker_engine_answers():
             raise StackError("the containers backend needs a Docker engine, and none answers "
                              "`docker info` here: use the local backend (the default)")
-        try:
-            from testcontainers.postgres import PostgresContainer
+        try:  # testcontainers 4.14 moved the module; older releases have only the first path
+            try:
+                from testcontainers.community.postgres import PostgresContainer
+            except ImportError:
+                from testcontainers.postgres import PostgresContainer
         except ImportError as exc:
             raise StackError("the containers backend needs testcontainers: "
                              "pip install 'fraiseql[containers]'") from exc
