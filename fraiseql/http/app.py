@@ -118,7 +118,7 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
             "No database configured: pass create_app(database_url=...) or set DATABASE_URL"
         )
     state.in_flight = InFlight(config.max_in_flight)
-    state.drain = Drain(config.shutdown_drain_s)
+    state.drain = Drain(config.shutdown_drain_s, state.in_flight)
     state.drain.install_signal_handlers()
     telemetry.observe_gauge("in_flight", "main", lambda: state.in_flight.count if state.in_flight else 0)
     state.db = _main_database(url, config)
@@ -213,7 +213,7 @@ async def _start_rbac(state: AppState) -> None:
 async def _stop(state: AppState) -> None:
     # Requests in flight finish first (up to shutdown_drain_s); only then do pools close.
     if state.drain is not None:
-        await state.drain.wait(state.in_flight)
+        await state.drain.wait()
         state.drain.close()
     if state.maintenance is not None:
         await state.maintenance.stop()

@@ -15,11 +15,11 @@ that the app must also say it is going away, and that its wait must end. ``Drain
 
 Example::
 
-    drain = Drain(drain_s=10)
+    drain = Drain(drain_s=10, in_flight=in_flight)
     drain.install_signal_handlers()   # at start-up
     ...
     drain.begin()                     # SIGTERM does this
-    await drain.wait(in_flight)       # at shutdown: True if everything finished
+    await drain.wait()                # at shutdown: True if everything finished
 """
 
 from __future__ import annotations
@@ -42,9 +42,12 @@ _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 class Drain:
     """Whether the app is shutting down, and the deadline for what is still in flight."""
 
-    def __init__(self, drain_s: float) -> None:
+    def __init__(self, drain_s: float, in_flight: InFlight) -> None:
         self.drain_s = drain_s
+        self.in_flight = in_flight
         self.draining = False
+        self.at_begin = 0  # requests in flight when the drain began
+        self.cut_short = 0  # requests still running at the drain deadline
         self._loop = asyncio.get_running_loop()
         self.expired: asyncio.Future[None] = self._loop.create_future()
         self._timer: asyncio.TimerHandle | None = None
@@ -53,37 +56,40 @@ class Drain:
     def begin(self) -> None:
         """Stop being ready; requests in flight get ``drain_s`` more to finish."""
         self.draining = True
-        if self._timer is None:
-            self._timer = self._loop.call_later(self.drain_s, self._expire)
+        if self._timer is not None:
+            return
+        self.at_begin = self.in_flight.count
+        if self.at_begin:
+            logger.warning(
+                "shutting down: draining %d request(s) in flight (up to %gs)", self.at_begin, self.drain_s
+            )
+        self._timer = self._loop.call_later(self.drain_s, self._expire)
 
     def _expire(self) -> None:
         if not self.expired.done():
+            self.cut_short = self.in_flight.count
             self.expired.set_result(None)
 
-    async def wait(self, in_flight: InFlight | None) -> bool:
+    async def wait(self) -> bool:
         """Wait for requests in flight until the drain deadline; True if all finished."""
         self.begin()
-        finished = True
-        busy = in_flight is not None and in_flight.count > 0
-        if busy:
-            logger.warning(
-                "shutting down: draining %d request(s) in flight (up to %.1fs)", in_flight.count, self.drain_s
-            )
-            idle = asyncio.ensure_future(in_flight.wait_idle(self.drain_s))
+        if self.in_flight.count:
+            idle = asyncio.ensure_future(self.in_flight.wait_idle(self.drain_s))
             await asyncio.wait((idle, self.expired), return_when=asyncio.FIRST_COMPLETED)
-            finished = idle.done() and idle.result()
             idle.cancel()
         self._expire()  # whatever is still running is answered SHUTTING_DOWN now
         # Work that was cancelled (on the deadline, or a request timeout) gets a moment to
         # give its connection back before the pools close under it.
         await ABANDONED.wait(1.0)
-        if in_flight is not None and in_flight.count:
-            await in_flight.wait_idle(1.0)
-        if busy:
-            logger.warning(
-                "shutting down: drain %s; closing the pools", "complete" if finished else "cut short"
+        if self.in_flight.count:
+            await self.in_flight.wait_idle(1.0)
+        if self.at_begin or self.cut_short:
+            outcome = (
+                f"cut short ({self.cut_short} request(s) answered SHUTTING_DOWN)"
+                if self.cut_short else "complete"
             )
-        return finished
+            logger.warning("shutting down: drain %s; closing the pools", outcome)
+        return not self.cut_short
 
     def close(self) -> None:
         if self._timer is not None:
