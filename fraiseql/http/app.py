@@ -119,7 +119,6 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
         )
     state.in_flight = InFlight(config.max_in_flight)
     state.drain = Drain(config.shutdown_drain_s, state.in_flight)
-    state.drain.install_signal_handlers()
     telemetry.observe_gauge("in_flight", "main", lambda: state.in_flight.count if state.in_flight else 0)
     state.db = _main_database(url, config)
     if state.db.breaker is not None:
@@ -171,6 +170,8 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
         state.maintenance.start()
     for note in state.startup_notes:
         logger.warning("fraiseql start-up: %s", note)
+    # Last, so a start-up that failed half-way leaves the server's handlers alone.
+    state.drain.install_signal_handlers()
 
 
 def _main_database(url: str, config: FraiseQLConfig) -> Database:
