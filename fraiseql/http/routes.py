@@ -5,7 +5,8 @@ rules for both media types: 400 for a request that cannot be executed (bad JSON,
 or validation error, over a limit), 405 for a mutation over GET, 413 for an oversized
 body, 415/406 for media types, 503 (with ``Retry-After``) when the database cannot
 answer, and 200 once execution produced data. Every error carries ``extensions.code``;
-no traceback ever reaches a client.
+no traceback ever reaches a client. Before a request gets here, ``RequestGuard`` may have
+answered it: 408 (slow body), 503 ``OVERLOADED`` / ``SHUTTING_DOWN``, 504 (deadline).
 """
 
 from __future__ import annotations
