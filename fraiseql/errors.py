@@ -8,16 +8,18 @@ HTTP status used when the error ends the whole request::
     │     codes: BAD_REQUEST, GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
     │            QUERY_TOO_DEEP, QUERY_TOO_COMPLEX, TOO_MANY_ALIASES, BATCH_TOO_LARGE,
     │            PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415),
-    │            METHOD_NOT_ALLOWED (405), INVALID_INPUT
+    │            METHOD_NOT_ALLOWED (405), INVALID_INPUT, REQUEST_BODY_TIMEOUT (408)
     ├── DatabaseError                  the database failed us
     │     ├── DatabaseUnavailable      503 DATABASE_UNAVAILABLE (connect, pool wait, lost)
+    │     │     └── CircuitOpenError   503 DATABASE_UNAVAILABLE, extensions.circuit "open"
     │     ├── DatabaseTimeout          503 DATABASE_TIMEOUT (statement_timeout, 57014)
     │     ├── TransientDatabaseError   409 SERIALIZATION_FAILURE / DEADLOCK_DETECTED
     │     └── (itself)                 500 DATABASE_ERROR
     ├── CacheError                     CACHE_UNAVAILABLE (never reaches a client)
     ├── PipelineError                  500 INVALID_DB_JSON and other response-building errors
     ├── MutationError                  MUTATION_OUTCOME_UNKNOWN, IDEMPOTENCY_KEY_REUSED
-    ├── OverloadedError                503 SERVER_OVERLOADED
+    ├── OverloadedError                503 OVERLOADED (too many in flight), SHUTTING_DOWN
+    ├── RequestTimeoutError            504 REQUEST_TIMEOUT (request_timeout_s ran out)
     └── AuthError                      401/403, see fraiseql.auth (defined there)
 
 Third-party exceptions (psycopg, httpx) are translated into this tree at one boundary
@@ -33,6 +35,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -96,6 +99,21 @@ class DatabaseTimeout(DatabaseError):
     default_status = 503
 
 
+class CircuitOpenError(DatabaseUnavailable):
+    """The breaker is open: the database failed repeatedly, so we do not try it now.
+
+    Clients see ``DATABASE_UNAVAILABLE`` (what it means for them) with
+    ``extensions.circuit = "open"`` (why it was so fast) and ``retryAfterS``.
+    """
+
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
+        super().__init__(
+            "The database is unavailable (circuit open after repeated failures)",
+            extensions={"circuit": "open", "retryAfterS": self.retry_after_s},
+        )
+
+
 class TransientDatabaseError(DatabaseError):
     """Serialization failure (40001) or deadlock (40P01): safe to retry when idempotent."""
 
@@ -125,14 +143,22 @@ class MutationError(FraiseQLError):
 
 
 class OverloadedError(FraiseQLError):
-    """The server sheds load: too many requests in flight, or the database breaker is open."""
+    """The server sheds load: too many requests in flight, or it is shutting down."""
 
-    default_code = "SERVER_OVERLOADED"
+    default_code = "OVERLOADED"
     default_status = 503
+
+
+class RequestTimeoutError(FraiseQLError):
+    """The request ran past ``request_timeout_s``; its work is cancelled in the background."""
+
+    default_code = "REQUEST_TIMEOUT"
+    default_status = 504
 
 
 __all__ = [
     "CacheError",
+    "CircuitOpenError",
     "DatabaseError",
     "DatabaseTimeout",
     "DatabaseUnavailable",
@@ -141,5 +167,6 @@ __all__ = [
     "MutationError",
     "OverloadedError",
     "PipelineError",
+    "RequestTimeoutError",
     "TransientDatabaseError",
 ]

@@ -83,3 +83,79 @@ def record_error(code: str) -> None:
 def record_cache(result: str) -> None:
     if metrics_enabled():
         _cache_requests.add(1, {"result": result})
+
+
+# -- resilience: retries, the circuit breaker, load shedding, stale reads -----------------
+# counters: fraiseql.db.read_retries by reason; fraiseql.db.circuit.transitions by
+# db.name and state (the state entered); fraiseql.db.circuit.rejected by db.name;
+# fraiseql.requests.shed by reason; fraiseql.cache.stale_served.
+# gauges (observed at collection): fraiseql.db.circuit.state (0 closed, 1 half-open,
+# 2 open) by db.name; fraiseql.requests.in_flight.
+
+_read_retries = _meter.create_counter(
+    "fraiseql.db.read_retries", description="Reads retried after a transient database failure"
+)
+_circuit_transitions = _meter.create_counter(
+    "fraiseql.db.circuit.transitions", description="Circuit breaker state changes by state entered"
+)
+_circuit_rejected = _meter.create_counter(
+    "fraiseql.db.circuit.rejected", description="Database calls failed fast by an open circuit"
+)
+_shed = _meter.create_counter("fraiseql.requests.shed", description="Requests refused by load shedding")
+_stale_served = _meter.create_counter(
+    "fraiseql.cache.stale_served", description="Responses served stale from the cache while the database failed"
+)
+
+# name -> callable returning [(value, attributes)]; read by the observable gauges below.
+_gauge_sources: dict[str, dict[str, Any]] = {"circuit": {}, "in_flight": {}}
+
+
+def _observe(kind: str) -> Any:
+    def callback(options: Any) -> list[metrics.Observation]:
+        return [metrics.Observation(read(), attributes) for attributes, read in _gauge_sources[kind].values()]
+
+    return callback
+
+
+_meter.create_observable_gauge(
+    "fraiseql.db.circuit.state", callbacks=[_observe("circuit")],
+    description="Circuit breaker state: 0 closed, 1 half-open, 2 open",
+)
+_meter.create_observable_gauge(
+    "fraiseql.requests.in_flight", callbacks=[_observe("in_flight")],
+    description="GraphQL requests being executed",
+)
+
+
+def observe_gauge(kind: str, key: str, read: Any, attributes: Mapping[str, Any] | None = None) -> None:
+    """Report ``read()`` on the ``kind`` gauge ("circuit" or "in_flight") under ``key``.
+
+    A later call with the same key replaces the earlier source (one app per process
+    in production; tests create many).
+    """
+    _gauge_sources[kind][key] = (dict(attributes or {}), read)
+
+
+def record_read_retry(reason: str) -> None:
+    if metrics_enabled():
+        _read_retries.add(1, {"reason": reason})
+
+
+def record_breaker_transition(name: str, state: str) -> None:
+    if metrics_enabled():
+        _circuit_transitions.add(1, {"db.name": name, "state": state})
+
+
+def record_breaker_rejected(name: str) -> None:
+    if metrics_enabled():
+        _circuit_rejected.add(1, {"db.name": name})
+
+
+def record_shed(reason: str) -> None:
+    if metrics_enabled():
+        _shed.add(1, {"reason": reason})
+
+
+def record_stale_served() -> None:
+    if metrics_enabled():
+        _stale_served.add(1)

@@ -9,6 +9,7 @@ Run it::
 
     fraiseql db init --example blog --rows 10000    # or examples.blog.database.init_database
     DATABASE_URL=postgresql://postgres@127.0.0.1/blog uvicorn examples.blog.app:app
+    FRAISEQL_MAX_IN_FLIGHT=0 FRAISEQL_BREAKER_ENABLED=false ...   # behaviours off, for comparison
 
 Then, for example::
 
@@ -30,6 +31,7 @@ import uuid
 import fraiseql.types as ft
 from fraiseql.auth import requires_auth
 from fraiseql.auth.environment import provider_from_environment
+from fraiseql.config import FraiseQLConfig
 from fraiseql.http import create_app  # re-exported as fraiseql.create_app by the lead
 from fraiseql.types import ID
 
@@ -234,5 +236,9 @@ class AddComment:
 # --- the application --------------------------------------------------------------------
 
 schema = ft.build_schema(registry)
-# DATABASE_URL is read when the app starts; FRAISEQL_AUTH_* turn on bearer tokens.
-app = create_app(schema=schema, auth=provider_from_environment())
+# DATABASE_URL is read when the app starts; FRAISEQL_AUTH_* turn on bearer tokens;
+# FRAISEQL_<SETTING> sets any FraiseQLConfig field (FRAISEQL_BREAKER_ENABLED=false, ...),
+# which is how the resilience harness starts the app with one behaviour switched off.
+app = create_app(
+    schema=schema, auth=provider_from_environment(), config=FraiseQLConfig.from_environment()
+)

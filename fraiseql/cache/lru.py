@@ -6,13 +6,18 @@ carries the tables it was read from, so ``invalidate(["tb_post"])`` drops exactl
 entries a mutation of ``tb_post`` made stale. Time comes from an injectable monotonic
 clock, which keeps tests free of sleeps.
 
+With ``stale_s`` > 0 an expired entry is kept ``stale_s`` longer (within the same
+bounds): ``get`` no longer returns it, ``get_stale`` does, with its age, for answering
+while the database is down. Invalidation drops stale entries like fresh ones.
+
 Not thread-safe: it lives on one event loop, like the rest of a worker.
 
 Example::
 
-    lru = LocalLRU(max_entries=1000, max_bytes=10_000_000)
+    lru = LocalLRU(max_entries=1000, max_bytes=10_000_000, stale_s=300)
     lru.set("k", b'{"data":{}}', tables=["tb_post"], ttl_s=30)
     lru.get("k")                 # b'{"data":{}}'
+    lru.get_stale("k")           # (b'{"data":{}}', 0.01): also after the TTL, within stale_s
     lru.invalidate(["tb_post"])  # 1
     lru.get("k")                 # None
 """
@@ -31,6 +36,7 @@ class _Entry:
     tables: frozenset[str]
     expires_at: float
     size: int
+    stored_at: float  # when the value was read from the database (for its age)
 
 
 class LocalLRU:
@@ -41,12 +47,14 @@ class LocalLRU:
         max_entries: int,
         max_bytes: int,
         *,
+        stale_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_entries < 1 or max_bytes < 1:
             raise ValueError("max_entries and max_bytes must be positive")
         self.max_entries = max_entries
         self.max_bytes = max_bytes
+        self.stale_s = stale_s
         self._clock = clock
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._keys_by_table: dict[str, set[str]] = {}
@@ -63,19 +71,35 @@ class LocalLRU:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry.expires_at <= self._clock():
-            self._discard(key)
+        now = self._clock()
+        if entry.expires_at <= now:
+            if entry.expires_at + self.stale_s <= now:
+                self._discard(key)
             return None
         self._entries.move_to_end(key)
         return entry.value
 
-    def set(self, key: str, value: bytes, tables: Iterable[str], ttl_s: float) -> bool:
-        """Store ``value``; returns False when it is larger than the whole cache."""
+    def get_stale(self, key: str) -> tuple[bytes, float] | None:
+        """The value for ``key`` and its age in seconds, fresh or up to ``stale_s`` expired."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        now = self._clock()
+        if entry.expires_at + self.stale_s <= now:
+            self._discard(key)
+            return None
+        return entry.value, max(0.0, now - entry.stored_at)
+
+    def set(
+        self, key: str, value: bytes, tables: Iterable[str], ttl_s: float, *, age_s: float = 0.0
+    ) -> bool:
+        """Store ``value`` (read ``age_s`` ago); False when it is larger than the whole cache."""
         size = len(value) + len(key)
         self._discard(key)
         if size > self.max_bytes or ttl_s <= 0:
             return False
-        entry = _Entry(value, frozenset(tables), self._clock() + ttl_s, size)
+        now = self._clock()
+        entry = _Entry(value, frozenset(tables), now + ttl_s, size, now - age_s)
         self._entries[key] = entry
         self.total_bytes += size
         for table in entry.tables:
@@ -93,9 +117,11 @@ class LocalLRU:
         return len(doomed)
 
     def purge_expired(self) -> int:
-        """Drop every expired entry; returns how many went."""
+        """Drop every entry past its TTL and stale window; returns how many went."""
         now = self._clock()
-        expired = [key for key, entry in self._entries.items() if entry.expires_at <= now]
+        expired = [
+            key for key, entry in self._entries.items() if entry.expires_at + self.stale_s <= now
+        ]
         for key in expired:
             self._discard(key)
         return len(expired)

@@ -15,6 +15,12 @@ counted miss, never an exception for the caller:
 - a result whose tables were invalidated between the miss that led to computing it and
   the ``set`` is not cached (the classic read/invalidate race, closed in-process).
 
+Stale reads: with ``max_stale_s`` > 0 entries outlive their TTL by that much (in the LRU,
+within its bounds, and in the store until purged), and ``get_stale`` returns them with
+their age. The executor asks for them only when the database failed, so an outage
+degrades reads to "slightly old" instead of "unavailable"; invalidated entries are gone
+and never come back this way.
+
 Example::
 
     cache = ResultCache(ttl_s=30, store=PostgresCacheStore(cache_db))
@@ -63,11 +69,13 @@ class ResultCache:
         *,
         store_timeout_s: float = 0.2,
         store_cooldown_s: float = 1.0,
+        max_stale_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.local = LocalLRU(local_max_entries, local_max_bytes, clock=clock)
+        self.local = LocalLRU(local_max_entries, local_max_bytes, stale_s=max_stale_s, clock=clock)
         self.store = store
         self.ttl_s = ttl_s
+        self.max_stale_s = max_stale_s
         self.store_timeout_s = store_timeout_s
         self.store_cooldown_s = store_cooldown_s
         self.stats = CacheStats()
@@ -101,6 +109,19 @@ class ResultCache:
             self.stats.misses += 1
             telemetry.record_cache("miss")
             return None
+
+    async def get_stale(self, key: str) -> tuple[bytes, float] | None:
+        """The response for ``key`` and its age in seconds, even up to ``max_stale_s``
+        past its TTL, or None. For answering while the database fails; counted."""
+        if self.max_stale_s <= 0:
+            return None
+        found = self.local.get_stale(key)
+        if found is None and self._store_available():
+            found = await self._get_stale_from_store(key)
+        if found is not None:
+            self.stats.stale_served += 1
+            telemetry.record_stale_served()
+        return found
 
     async def set(self, key: str, value: bytes, tables: Iterable[str]) -> None:
         """Cache ``value`` under ``key``, tagged with the tables it was read from."""
@@ -150,7 +171,7 @@ class ResultCache:
         purged = self.local.purge_expired()
         if self.store is not None:
             try:
-                purged += await self.store.purge_expired()
+                purged += await self.store.purge_expired(self.max_stale_s)
             except Exception as exc:
                 raise CacheError("could not purge the cache store") from exc
         return purged
@@ -190,8 +211,29 @@ class ResultCache:
         if self._invalidated_since(entry.tables, asked_at):
             return None  # invalidated while we read: the row may predate the mutation
         value = bytes(value)
-        self.local.set(key, value, entry.tables, min(self.ttl_s, entry.ttl_remaining_s))
+        self.local.set(
+            key, value, entry.tables, min(self.ttl_s, entry.ttl_remaining_s),
+            age_s=max(0.0, self.ttl_s - entry.ttl_remaining_s),
+        )
         return value
+
+    async def _get_stale_from_store(self, key: str) -> tuple[bytes, float] | None:
+        assert self.store is not None
+        try:
+            entry = await self._call_store(self._read_stale_store(key))
+        except Exception as exc:  # noqa: BLE001
+            self.stats.errors_get += 1
+            self._store_failed("get", exc)
+            return None
+        if entry is None or not is_response(entry.value):
+            return None
+        return bytes(entry.value), max(0.0, self.ttl_s - entry.ttl_remaining_s)
+
+    async def _read_stale_store(self, key: str) -> StoredEntry | None:
+        assert self.store is not None
+        if self._pending_invalidation:
+            await self._flush_invalidations()
+        return await self.store.get_stale(key, self.max_stale_s)
 
     async def _read_store(self, key: str) -> tuple[StoredEntry | None, Any]:
         assert self.store is not None

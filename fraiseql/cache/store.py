@@ -54,6 +54,12 @@ _GET = sql.SQL(
     " FROM {} WHERE key = %s AND expires_at > now()"
 ).format(_TABLE)
 
+# Expired rows within the stale window, with how long ago they expired.
+_GET_STALE = sql.SQL(
+    "SELECT value, tables, extract(epoch FROM now() - expires_at)::float8"
+    " FROM {} WHERE key = %s AND expires_at > now() - make_interval(secs => %s)"
+).format(_TABLE)
+
 _SET = sql.SQL(
     "INSERT INTO {} (key, value, tables, expires_at)"
     " VALUES (%s, %s, %s::text[], now() + make_interval(secs => %s))"
@@ -69,8 +75,8 @@ _INVALIDATE = sql.SQL(
 ).format(_TABLE)
 
 _PURGE = sql.SQL(
-    "WITH gone AS (DELETE FROM {} WHERE expires_at <= now() RETURNING 1)"
-    " SELECT count(*) FROM gone"
+    "WITH gone AS (DELETE FROM {} WHERE expires_at <= now() - make_interval(secs => %s)"
+    " RETURNING 1) SELECT count(*) FROM gone"
 ).format(_TABLE)
 
 
@@ -106,6 +112,17 @@ class PostgresCacheStore:
         value, tables, ttl_remaining_s = rows[0]
         return StoredEntry(bytes(value), tuple(tables), float(ttl_remaining_s))
 
+    async def get_stale(self, key: str, max_stale_s: float) -> StoredEntry | None:
+        """The entry for ``key`` if live or expired less than ``max_stale_s`` ago.
+
+        ``ttl_remaining_s`` is negative for an expired entry (minus how long ago).
+        """
+        rows = await self.db.fetch_rows(_GET_STALE, [key, float(max_stale_s)])
+        if not rows:
+            return None
+        value, tables, expired_for_s = rows[0]
+        return StoredEntry(bytes(value), tuple(tables), -float(expired_for_s))
+
     async def set(self, key: str, value: bytes, tables: Sequence[str], ttl_s: float) -> None:
         """Insert or replace the entry for ``key``, live for ``ttl_s`` seconds."""
         await self.db.fetch_rows(_SET, [key, value, list(tables), float(ttl_s)])
@@ -120,6 +137,6 @@ class PostgresCacheStore:
             return 0
         return int(await self.db.fetch_value(_INVALIDATE, [list(tables)]))
 
-    async def purge_expired(self) -> int:
-        """Remove expired rows (reads already ignore them); returns how many went."""
-        return int(await self.db.fetch_value(_PURGE))
+    async def purge_expired(self, grace_s: float = 0.0) -> int:
+        """Remove rows expired more than ``grace_s`` ago (the stale window); returns how many."""
+        return int(await self.db.fetch_value(_PURGE, [float(grace_s)]))

@@ -10,6 +10,7 @@ import psycopg
 import psycopg_pool
 
 from fraiseql.errors import (
+    CircuitOpenError,
     DatabaseError,
     DatabaseTimeout,
     DatabaseUnavailable,
@@ -62,3 +63,21 @@ def is_connection_lost(exc: BaseException) -> bool:
     if sqlstate in _UNAVAILABLE_STATES:
         return True
     return sqlstate is None and isinstance(cause, (psycopg.OperationalError, psycopg.InterfaceError, OSError))
+
+
+def retryable_read_reason(exc: BaseException) -> str | None:
+    """Why a failed *read* may be run again ("transient", "connection"), or None.
+
+    Safe for reads only: a read repeated changes nothing. Retried: 40001 and 40P01, and
+    connections lost, refused, shut down by an administrator or refused for too many
+    clients. Not retried: pool waits that timed out or a closed pool (the wait already
+    spent the time; retrying deepens an overload), an open circuit, statement timeouts
+    (the same query would time out again, at twice the cost), anything else.
+    """
+    if isinstance(exc, TransientDatabaseError):
+        return "transient"
+    if not isinstance(exc, DatabaseUnavailable) or isinstance(exc, CircuitOpenError):
+        return None
+    if isinstance(exc.__cause__, (psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed, psycopg_pool.TooManyRequests)):
+        return None
+    return "connection" if is_connection_lost(exc) else None

@@ -3,6 +3,14 @@
 Rows come back as text: the fast path selects ``data::text`` and hands the strings to
 the Rust pipeline untouched, so Python never decodes a document.
 
+Every wait is bounded: connecting (``connect_timeout_s``), waiting for a pooled
+connection (``pool_timeout_s``), the statement on the server (``statement_timeout_ms``)
+and, on the client, the statement plus ``statement_grace_ms`` once a connection is held
+(for networks that swallow the server's answer). Dead pooled connections are replaced
+before use (``fraiseql.db.health``) and connections are recycled after
+``max_lifetime_s`` / ``max_idle_s``. An optional ``CircuitBreaker`` fails calls fast
+while the database is down; an optional ``ReadRetry`` repeats reads marked ``retry=True``.
+
 Example::
 
     db = Database("postgresql://app@127.0.0.1/blog")
@@ -26,12 +34,18 @@ from psycopg_pool import AsyncConnectionPool
 
 from fraiseql import faults, telemetry
 from fraiseql.context import ANONYMOUS, RequestContext
+from fraiseql.db.breaker import CircuitBreaker
 from fraiseql.db.errors import translate
+from fraiseql.db.health import check_connection
+from fraiseql.db.read_retry import ReadRetry
+from fraiseql.deadlines import Deadline, DeadlineExpired, run_with_deadline
+from fraiseql.errors import DatabaseError, DatabaseTimeout
 
 Query = sql.Composable | LiteralString
 Params = Sequence[Any] | Mapping[str, Any] | None
 
 _SET_CONFIG = sql.SQL("SELECT set_config(%s, %s, true)")
+_NEVER_S = 10 * 365 * 86_400.0  # what "0 = never" means to psycopg_pool's durations
 
 
 class _RawTextLoader(Loader):
@@ -64,18 +78,37 @@ class Database:
         connect_timeout_s: float = 5.0,
         pool_timeout_s: float = 5.0,
         statement_timeout_ms: int | None = 5000,
+        statement_grace_ms: int = 1000,
+        check: bool = True,
+        max_lifetime_s: float = 1800.0,
+        max_idle_s: float = 300.0,
+        reconnect_timeout_s: float = 30.0,
+        breaker: CircuitBreaker | None = None,
+        read_retry: ReadRetry | None = None,
         name: str = "main",
     ) -> None:
         self.url = url
         self.name = name
         self.statement_timeout_ms = statement_timeout_ms
+        # The client stops waiting for a statement this long after it got a connection
+        # (the server's own timeout, plus grace for its answer to arrive); None: never.
+        self.client_deadline_s = (
+            (statement_timeout_ms + statement_grace_ms) / 1000.0
+            if statement_timeout_ms and statement_grace_ms > 0
+            else None
+        )
+        self.breaker = breaker
+        self.read_retry = read_retry
         self._pool = AsyncConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
             open=False,
             timeout=pool_timeout_s,
-            reconnect_timeout=max(30.0, connect_timeout_s),
+            check=check_connection if check else None,
+            max_lifetime=max_lifetime_s or _NEVER_S,
+            max_idle=max_idle_s or _NEVER_S,
+            reconnect_timeout=reconnect_timeout_s or _NEVER_S,
             kwargs={
                 "autocommit": True,
                 "connect_timeout": max(1, round(connect_timeout_s)),
@@ -119,6 +152,13 @@ class Database:
         """psycopg_pool's counters (pool_size, pool_available, requests_waiting, ...)."""
         return dict(self._pool.get_stats())
 
+    def resilience_stats(self) -> dict[str, Any]:
+        """The breaker's state and counters and the read retries, for ``/_chaos/stats``."""
+        return {
+            "breaker": self.breaker.snapshot() if self.breaker is not None else None,
+            "read_retries": self.read_retry.snapshot() if self.read_retry is not None else None,
+        }
+
     async def ping(self, timeout_s: float = 2.0) -> bool:
         """True when a connection can run ``SELECT 1`` within ``timeout_s``."""
         try:
@@ -130,14 +170,39 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A pooled connection (autocommit); psycopg errors leave translated."""
+        """A pooled connection (autocommit); psycopg errors leave translated.
+
+        With a breaker, an open circuit raises ``CircuitOpenError`` before the pool is
+        asked, and every outcome is reported to it: a translated connection failure or
+        timeout counts against the database, anything else the server answered for it,
+        a cancellation is no verdict.
+        """
+        breaker = self.breaker
+        if breaker is not None:
+            breaker.before_call()
         try:
             if _CONNECT.hooks:
                 await _CONNECT.fire(None, database=self.name)
             async with self._pool.connection() as conn:
                 yield conn
-        except (psycopg.Error, OSError) as exc:  # psycopg_pool's errors are psycopg.Errors
-            raise translate(exc) from exc
+        except (psycopg.Error, OSError, DatabaseError) as exc:  # pool errors are psycopg.Errors
+            error = translate(exc)
+            if breaker is not None:
+                breaker.record(error)
+            if error is exc:
+                raise
+            raise error from exc
+        except Exception:
+            if breaker is not None:
+                breaker.record_success()  # not a database failure: we had a connection
+            raise
+        except BaseException:
+            if breaker is not None:
+                breaker.release()
+            raise
+        else:
+            if breaker is not None:
+                breaker.record_success()
 
     @contextlib.asynccontextmanager
     async def transaction(
@@ -156,47 +221,102 @@ class Database:
         *,
         context: RequestContext | None = None,
         raw_text: bool = False,
+        retry: bool = False,
     ) -> list[tuple[Any, ...]]:
         """All rows of one statement, run with the request context.
 
         ``raw_text=True`` returns text columns as UTF-8 ``bytes`` (see ``fetch_documents``).
+        ``retry=True`` declares the statement a read, safe to run again: it is retried
+        by the database's ``read_retry`` policy after a transient failure.
         """
-        context = context or ANONYMOUS
+        if retry and self.read_retry is not None:
+            return await self.read_retry.run(
+                lambda: self._fetch_rows_once(query, params, context or ANONYMOUS, raw_text)
+            )
+        return await self._fetch_rows_once(query, params, context or ANONYMOUS, raw_text)
+
+    async def _fetch_rows_once(
+        self, query: Query, params: Params, context: RequestContext, raw_text: bool
+    ) -> list[tuple[Any, ...]]:
         with telemetry.span("db.query", {"db.system": "postgresql", "db.name": self.name}):
             started = time.perf_counter()
-            async with self.connection() as conn:
-                if context.needs_settings:
-                    async with conn.transaction():
-                        await apply_context(conn, context)
-                        rows = await execute(conn, query, params, raw_text=raw_text)
-                else:
-                    rows = await execute(conn, query, params, raw_text=raw_text)
+            if self.client_deadline_s is None:
+                rows = await self._run(None, query, params, context, raw_text)
+            else:
+                try:
+                    rows = await run_with_deadline(
+                        lambda deadline: self._run(deadline, query, params, context, raw_text), None
+                    )
+                except DeadlineExpired:
+                    error = DatabaseTimeout(
+                        "The database did not answer in time", extensions={"clientDeadline": True}
+                    )
+                    if self.breaker is not None:
+                        self.breaker.record_failure()
+                    raise error from None
             telemetry.record_query((time.perf_counter() - started) * 1000.0)
         return rows
 
+    async def _run(
+        self,
+        deadline: Deadline | None,
+        query: Query,
+        params: Params,
+        context: RequestContext,
+        raw_text: bool,
+    ) -> list[tuple[Any, ...]]:
+        async with self.connection() as conn:
+            if deadline is not None:
+                deadline.reschedule(self.client_deadline_s)  # type: ignore[arg-type]
+            if context.needs_settings:
+                async with conn.transaction():
+                    await apply_context(conn, context)
+                    return await execute(conn, query, params, raw_text=raw_text)
+            return await execute(conn, query, params, raw_text=raw_text)
+
     async def fetch_texts(
-        self, query: Query, params: Params = None, *, context: RequestContext | None = None
+        self,
+        query: Query,
+        params: Params = None,
+        *,
+        context: RequestContext | None = None,
+        retry: bool = False,
     ) -> list[str]:
         """The first column of every row (the fast path's ``data::text``)."""
-        return [row[0] for row in await self.fetch_rows(query, params, context=context)]
+        return [row[0] for row in await self.fetch_rows(query, params, context=context, retry=retry)]
 
     async def fetch_documents(
-        self, query: Query, params: Params = None, *, context: RequestContext | None = None
+        self,
+        query: Query,
+        params: Params = None,
+        *,
+        context: RequestContext | None = None,
+        retry: bool = False,
     ) -> list[bytes]:
         """The first column of every row as UTF-8 bytes: the fast path's ``data::text``."""
-        rows = await self.fetch_rows(query, params, context=context, raw_text=True)
+        rows = await self.fetch_rows(query, params, context=context, raw_text=True, retry=retry)
         return [row[0] for row in rows]
 
     async def fetch_text(
-        self, query: Query, params: Params = None, *, context: RequestContext | None = None
+        self,
+        query: Query,
+        params: Params = None,
+        *,
+        context: RequestContext | None = None,
+        retry: bool = False,
     ) -> str | None:
-        rows = await self.fetch_rows(query, params, context=context)
+        rows = await self.fetch_rows(query, params, context=context, retry=retry)
         return rows[0][0] if rows else None
 
     async def fetch_value(
-        self, query: Query, params: Params = None, *, context: RequestContext | None = None
+        self,
+        query: Query,
+        params: Params = None,
+        *,
+        context: RequestContext | None = None,
+        retry: bool = False,
     ) -> Any:
-        rows = await self.fetch_rows(query, params, context=context)
+        rows = await self.fetch_rows(query, params, context=context, retry=retry)
         return rows[0][0] if rows else None
 
 

@@ -3,7 +3,8 @@
 ``find`` and friends take an ``@type`` class with ``sql_source`` (filters are checked
 against its fields and cast by their types) or a bare view name (kinds are inferred
 from the filter values). Filters and ordering have the shapes of the GraphQL
-``where`` / ``orderBy`` arguments; every value is a parameter.
+``where`` / ``orderBy`` arguments; every value is a parameter. Every statement here is a
+read, so each is retried after transient failures (``Database.read_retry``).
 
 Example::
 
@@ -69,7 +70,7 @@ class Repository:
             source, shape, where=where, order_by=order_by, limit=limit, offset=offset,
             max_limit=self.max_limit,
         )
-        return await self.db.fetch_texts(query, params, context=self.context)
+        return await self.db.fetch_texts(query, params, context=self.context, retry=True)
 
     async def find(
         self,
@@ -95,7 +96,7 @@ class Repository:
         if id is not None:
             source, _shape = _source_and_shape(type_or_view)
             query, params = build_select_by_id(source, id)
-            text = await self.db.fetch_text(query, params, context=self.context)
+            text = await self.db.fetch_text(query, params, context=self.context, retry=True)
             return None if text is None else json.loads(text)
         found = await self.find(type_or_view, where, order_by, limit=1)
         return found[0] if found else None
@@ -104,4 +105,4 @@ class Repository:
         """How many rows match ``where``."""
         source, shape = _source_and_shape(type_or_view)
         query, params = build_count(source, shape, where=where)
-        return int(await self.db.fetch_value(query, params, context=self.context))
+        return int(await self.db.fetch_value(query, params, context=self.context, retry=True))

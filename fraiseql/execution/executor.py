@@ -7,6 +7,10 @@ a row. Everything else (mutations, custom resolvers, connections, computed field
 introspection) runs through graphql-core; when a query mixes both, graphql-core runs on
 the other root fields only and its values are merged into the Rust-built response.
 
+Fast-path reads are retried after transient failures (``Database.read_retry``); when the
+database fails anyway (or its circuit is open) a cacheable query is answered from the
+result cache, marked stale, if it was cached within ``cache_max_stale_s``.
+
 Example::
 
     executor = Executor(schema, db, cache=None, config=FraiseQLConfig())
@@ -40,11 +44,12 @@ from graphql.type import is_non_null_type
 
 from fraiseql import faults, telemetry
 from fraiseql.cache import ResultCache, cache_key
+from fraiseql.cache.stale import mark_stale, stale_headers
 from fraiseql.config import FraiseQLConfig
 from fraiseql.context import RequestContext
 from fraiseql.db.pool import Database
 from fraiseql.db.repository import Repository
-from fraiseql.errors import FraiseQLError, GraphQLRequestError
+from fraiseql.errors import DatabaseTimeout, DatabaseUnavailable, FraiseQLError, GraphQLRequestError
 from fraiseql.execution.access import AccessRules
 from fraiseql.execution.documents import DocumentCache, PreparedDocument
 from fraiseql.execution.plans import PlanCache, PlannedOperation, plan_key
@@ -70,6 +75,7 @@ class ExecutionOutcome:
     status: int = 200
     operation_type: str = "query"
     error_codes: list[str] = field(default_factory=list)
+    headers: dict[str, str] | None = None  # extra response headers (Retry-After, stale marks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +244,8 @@ class Executor:
         fast_fields = [p for p in planned if isinstance(p, _FastField)]
         other_fields = [p for p in planned if not isinstance(p, _FastField)]
         pending: list[Any] = [
-            self.db.fetch_documents(f.query, f.params, context=context) for f in fast_fields
+            self.db.fetch_documents(f.query, f.params, context=context, retry=True)
+            for f in fast_fields
         ]
         if other_fields:
             pending.append(
@@ -249,7 +256,7 @@ class Executor:
         outcomes = await asyncio.gather(*pending, return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, FraiseQLError):
-                return error_outcome(outcome)
+                return await self._stale_or_error(key, outcome)
             if isinstance(outcome, BaseException):
                 raise outcome
         results = outcomes[: len(fast_fields)]
@@ -280,6 +287,15 @@ class Executor:
             if tables is not None:
                 await self.cache.set(key, body, tables)  # type: ignore[union-attr]
         return ExecutionOutcome(body)
+
+    async def _stale_or_error(self, key: str | None, error: FraiseQLError) -> ExecutionOutcome:
+        """The cached answer, marked stale, when the database failed us; else the error."""
+        if key is not None and isinstance(error, (DatabaseUnavailable, DatabaseTimeout)):
+            stale = await self.cache.get_stale(key)  # type: ignore[union-attr]
+            if stale is not None:
+                body, age_s = stale
+                return ExecutionOutcome(mark_stale(body, age_s), headers=stale_headers(age_s))
+        return error_outcome(error)
 
     def _tables_for(self, fields: list[_FastField]) -> list[str] | None:
         """The base tables behind the fields' views, or None if any is still unknown."""
@@ -409,4 +425,6 @@ def error_outcome(error: FraiseQLError) -> ExecutionOutcome:
     """The whole request failed with ``error`` before any data existed."""
     telemetry.record_error(error.code)
     body = json.dumps({"errors": [error.to_graphql()], "data": None}).encode()
-    return ExecutionOutcome(body, error.status, error_codes=[error.code])
+    retry_after_s = getattr(error, "retry_after_s", None)
+    headers = {"Retry-After": str(retry_after_s)} if retry_after_s else None
+    return ExecutionOutcome(body, error.status, error_codes=[error.code], headers=headers)

@@ -5,6 +5,10 @@ down still starts, answers ``/health``, and reports the outage on ``/ready``), a
 FraiseQL's own tables when it can, and learns which base tables each view reads (for
 cache invalidation). Nothing here is fatal except a missing database URL.
 
+The main database gets the config's circuit breaker and read retries; the GraphQL path
+goes through ``RequestGuard`` (body deadline, load shedding, request deadline); SIGTERM
+starts the drain (``fraiseql.http.shutdown``) and shutdown closes the pools only after it.
+
 Example::
 
     app = fraiseql.create_app(database_url="postgresql://127.0.0.1/blog")
@@ -22,15 +26,23 @@ from typing import Any
 
 from graphql import GraphQLSchema
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from fraiseql.cache import PostgresCacheStore, ResultCache, view_tables
 from fraiseql.config import FraiseQLConfig
+from fraiseql.db.breaker import STATE_VALUES, CircuitBreaker
 from fraiseql.db.pool import Database
+from fraiseql.db.read_retry import ReadRetry
 from fraiseql.db.runtime_schema import ensure_runtime_schema
 from fraiseql.errors import FraiseQLError
 from fraiseql.execution.executor import Executor
+from fraiseql import telemetry
 from fraiseql.http import chaos_agent, routes
+from fraiseql.http.guard import RequestGuard
+from fraiseql.http.maintenance import Maintenance
+from fraiseql.http.shedding import InFlight
+from fraiseql.http.shutdown import Drain
 from fraiseql.rbac import ensure_rbac_schema
 
 logger = logging.getLogger("fraiseql")
@@ -48,6 +60,9 @@ class AppState:
     cache_db: Database | None = None
     cache: ResultCache | None = None
     executor: Executor | None = None
+    in_flight: InFlight | None = None  # GraphQL requests in flight (RequestGuard)
+    drain: Drain | None = None
+    maintenance: Maintenance | None = None
     startup_notes: list[str] = field(default_factory=list)
 
 
@@ -86,7 +101,11 @@ def create_app(
             await _stop(state)
 
     # The chaos agent's routes exist only when FRAISEQL_CHAOS_AGENT_TOKEN is set.
-    app = Starlette(routes=[*routes.ROUTES, *chaos_agent.chaos_routes()], lifespan=lifespan)
+    app = Starlette(
+        routes=[*routes.ROUTES, *chaos_agent.chaos_routes()],
+        middleware=[Middleware(RequestGuard, state=state)],
+        lifespan=lifespan,
+    )
     app.state.fraiseql = state
     return app
 
@@ -98,14 +117,15 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
         raise RuntimeError(
             "No database configured: pass create_app(database_url=...) or set DATABASE_URL"
         )
-    state.db = Database(
-        url,
-        min_size=config.pool_min_size,
-        max_size=config.pool_max_size,
-        connect_timeout_s=config.connect_timeout_s,
-        pool_timeout_s=config.pool_timeout_s,
-        statement_timeout_ms=config.statement_timeout_ms,
-    )
+    state.in_flight = InFlight(config.max_in_flight)
+    state.drain = Drain(config.shutdown_drain_s, state.in_flight)
+    telemetry.observe_gauge("in_flight", "main", lambda: state.in_flight.count if state.in_flight else 0)
+    state.db = _main_database(url, config)
+    if state.db.breaker is not None:
+        breaker = state.db.breaker
+        telemetry.observe_gauge(
+            "circuit", breaker.name, lambda: STATE_VALUES[breaker.state], {"db.name": breaker.name}
+        )
     await state.db.open()
     try:
         await ensure_runtime_schema(state.db)
@@ -129,6 +149,7 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
             local_max_bytes=config.cache_local_max_bytes,
             ttl_s=config.cache_ttl_s,
             store=store,
+            max_stale_s=config.stale_window_s,
         )
 
     tables: dict[str, frozenset[str]] = {}
@@ -144,8 +165,39 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
         await _start_rbac(state)
     if state.auth is not None and hasattr(state.auth, "start"):
         await state.auth.start()
+    if config.maintenance_interval_s > 0:
+        state.maintenance = Maintenance(state.db, state.cache, config.maintenance_interval_s)
+        state.maintenance.start()
     for note in state.startup_notes:
         logger.warning("fraiseql start-up: %s", note)
+    # Last, so a start-up that failed half-way leaves the server's handlers alone.
+    state.drain.install_signal_handlers()
+
+
+def _main_database(url: str, config: FraiseQLConfig) -> Database:
+    breaker = None
+    if config.breaker_enabled:
+        breaker = CircuitBreaker(config.breaker_failure_threshold, config.breaker_reset_s)
+    read_retry = None
+    if config.read_retry_attempts > 0:
+        read_retry = ReadRetry(
+            config.read_retry_attempts, config.read_retry_budget_s, config.read_retry_backoff_s
+        )
+    return Database(
+        url,
+        min_size=config.pool_min_size,
+        max_size=config.pool_max_size,
+        connect_timeout_s=config.connect_timeout_s,
+        pool_timeout_s=config.pool_timeout_s,
+        statement_timeout_ms=config.statement_timeout_ms,
+        statement_grace_ms=config.statement_grace_ms,
+        check=config.pool_check,
+        max_lifetime_s=config.pool_max_lifetime_s,
+        max_idle_s=config.pool_max_idle_s,
+        reconnect_timeout_s=config.pool_reconnect_timeout_s,
+        breaker=breaker,
+        read_retry=read_retry,
+    )
 
 
 async def _start_rbac(state: AppState) -> None:
@@ -160,6 +212,12 @@ async def _start_rbac(state: AppState) -> None:
 
 
 async def _stop(state: AppState) -> None:
+    # Requests in flight finish first (up to shutdown_drain_s); only then do pools close.
+    if state.drain is not None:
+        await state.drain.wait()
+        state.drain.close()
+    if state.maintenance is not None:
+        await state.maintenance.stop()
     if state.auth is not None and hasattr(state.auth, "close"):
         await state.auth.close()
     if state.cache is not None:

@@ -14,7 +14,15 @@ routes under ``/_chaos/`` answer only loopback clients (403 otherwise) that send
 - ``GET /_chaos/metrics`` -> the app's OpenTelemetry metrics and span counts, read from
   an in-memory SDK reader the agent installs when it is enabled (if the process already
   had an SDK meter provider, metrics say so and are empty; spans are still counted).
-- ``GET /_chaos/stats`` -> pool and result-cache counters.
+- ``GET /_chaos/stats`` -> pool and result-cache counters, and the resilience counters:
+  ``in_flight``, ``shed``, ``breaker`` (``state``, ``opened``, ``closed``, ``rejected``,
+  ...; null without a breaker), ``read_retries``, ``stale_served``.
+- ``POST /_chaos/resources`` ``{"kind": "cpu", "threads": 1, "duration_s": 10}`` or
+  ``{"kind": "memory", "mb": 200, "duration_s": 10}`` -> 201 ``{"id": "r1"}``;
+  ``GET /_chaos/resources`` -> ``{"resources": [{"id", "kind", "active", "cpu_s",
+  "bytes", ...}], "process": {"rss_bytes", "cpu_s"}}``; ``DELETE /_chaos/resources/{id}``
+  stops one and returns its final counters; ``DELETE /_chaos/resources`` stops all ->
+  ``{"removed": n}`` (see ``fraiseql.http.chaos_resources``).
 
 Example::
 
@@ -37,6 +45,7 @@ from starlette.routing import Route
 
 from fraiseql import faults
 from fraiseql.faults_catalog import FaultHook, UnknownFaultError
+from fraiseql.http.chaos_resources import ResourceFaults, ResourceSpecError
 from fraiseql.http.chaos_telemetry import AgentTelemetry
 
 TOKEN_ENV = "FRAISEQL_CHAOS_AGENT_TOKEN"
@@ -56,6 +65,7 @@ class ChaosAgent:
         self.telemetry = telemetry
         self._hooks: dict[str, tuple[faults.HookHandle, FaultHook]] = {}
         self._ids = itertools.count(1)
+        self.resources = ResourceFaults()
 
     @property
     def routes(self) -> list[Route]:
@@ -66,6 +76,10 @@ class ChaosAgent:
             Route("/_chaos/faults/{hook_id}", self._guard(self.remove_one), methods=["DELETE"]),
             Route("/_chaos/metrics", self._guard(self.metrics), methods=["GET"]),
             Route("/_chaos/stats", self._guard(self.stats), methods=["GET"]),
+            Route("/_chaos/resources", self._guard(self.add_resource), methods=["POST"]),
+            Route("/_chaos/resources", self._guard(self.list_resources), methods=["GET"]),
+            Route("/_chaos/resources", self._guard(self.remove_resources), methods=["DELETE"]),
+            Route("/_chaos/resources/{resource_id}", self._guard(self.remove_resource), methods=["DELETE"]),
         ]
 
     def _guard(self, endpoint: Endpoint) -> Endpoint:
@@ -135,7 +149,43 @@ class ChaosAgent:
         state = request.app.state.fraiseql
         pools = {db.name: db.stats() for db in (state.db, state.cache_db) if db is not None}
         cache = state.cache.stats.as_dict() if state.cache is not None else None
-        return JSONResponse({"pools": pools, "cache": cache})
+        resilience = state.db.resilience_stats() if state.db is not None else {}
+        in_flight = state.in_flight.snapshot() if state.in_flight is not None else {}
+        retries = resilience.get("read_retries")
+        return JSONResponse({
+            "pools": pools,
+            "cache": cache,
+            "in_flight": in_flight.get("in_flight", 0),
+            "shed": in_flight.get("shed", 0),
+            "breaker": resilience.get("breaker"),
+            "read_retries": retries["retries"] if retries else 0,
+            "stale_served": cache["stale_served"] if cache else 0,
+            "draining": bool(state.drain is not None and state.drain.draining),
+        })
+
+    async def add_resource(self, request: Request) -> Response:
+        try:
+            spec = await request.json()
+        except ValueError:
+            return _error(400, "the body must be a JSON object")
+        try:
+            resource = await self.resources.add(spec)
+        except ResourceSpecError as exc:
+            return _error(400, str(exc))
+        return JSONResponse({"id": resource.id}, status_code=201)
+
+    async def list_resources(self, request: Request) -> Response:
+        return JSONResponse(self.resources.describe())
+
+    async def remove_resource(self, request: Request) -> Response:
+        resource_id = request.path_params["resource_id"]
+        final = await self.resources.remove(resource_id)
+        if final is None:
+            return _error(404, f"no resource fault {resource_id!r}")
+        return JSONResponse(final)
+
+    async def remove_resources(self, request: Request) -> Response:
+        return JSONResponse({"removed": await self.resources.remove_all()})
 
 
 def _error(status: int, message: str) -> Response:

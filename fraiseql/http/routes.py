@@ -5,7 +5,8 @@ rules for both media types: 400 for a request that cannot be executed (bad JSON,
 or validation error, over a limit), 405 for a mutation over GET, 413 for an oversized
 body, 415/406 for media types, 503 (with ``Retry-After``) when the database cannot
 answer, and 200 once execution produced data. Every error carries ``extensions.code``;
-no traceback ever reaches a client.
+no traceback ever reaches a client. Before a request gets here, ``RequestGuard`` may have
+answered it: 408 (slow body), 503 ``OVERLOADED`` / ``SHUTTING_DOWN``, 504 (deadline).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from fraiseql import faults, telemetry
 from fraiseql.context import RequestContext
 from fraiseql.errors import FraiseQLError, GraphQLRequestError
 from fraiseql.execution.executor import ExecutionOutcome, GraphQLRequest
+from fraiseql.http.errors import error_response as _error_response
 from fraiseql.http.graphiql import GRAPHIQL_HTML
 from fraiseql.http.requests import (
     APPLICATION_JSON,
@@ -62,10 +64,13 @@ async def _serve(request: Request, state: Any) -> tuple[Response, str]:
             outcomes = [await _execute_one(state, item, context, request) for item in parsed]
             body, status, operation = b"[" + b",".join(o.body for o in outcomes) + b"]", 200, "batch"
         else:
-            outcome = await _execute_one(state, parsed, context, request)
-            body, status, operation = outcome.body, outcome.status, outcome.operation_type
+            outcomes = [await _execute_one(state, parsed, context, request)]
+            body, status, operation = outcomes[0].body, outcomes[0].status, outcomes[0].operation_type
         response = Response(body, status_code=status, media_type=media_type)
-        if status == 503:
+        for outcome in outcomes:
+            if outcome.headers:
+                response.headers.update(outcome.headers)
+        if status == 503 and "retry-after" not in response.headers:
             response.headers["Retry-After"] = str(state.config.retry_after_s)
         return response, operation
     except FraiseQLError as error:
@@ -114,21 +119,6 @@ async def _authenticate(request: Request, state: Any) -> RequestContext:
     )
 
 
-def _error_response(error: FraiseQLError, media_type: str, retry_after_s: int) -> Response:
-    telemetry.record_error(error.code)
-    errors = getattr(error, "all_errors", None) or [error.to_graphql()]
-    payload: dict[str, Any] = {"errors": errors}
-    if error.status >= 500:
-        payload["data"] = None
-    response = JSONResponse(payload, status_code=error.status, media_type=media_type)
-    challenge = getattr(error, "www_authenticate", None)
-    if challenge and error.status in (401, 403):
-        response.headers["WWW-Authenticate"] = challenge
-    elif error.status == 503:
-        response.headers["Retry-After"] = str(retry_after_s)
-    return response
-
-
 def _wants_graphiql(request: Request) -> bool:
     return "query" not in request.query_params and "text/html" in request.headers.get("accept", "")
 
@@ -139,13 +129,27 @@ async def health(request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
-    """Readiness: the main database answers ``SELECT 1`` within two seconds."""
+    """Readiness: not draining, the circuit not open, and ``SELECT 1`` within two seconds.
+
+    The body says which: ``{"status": "ready" | "draining" | "unavailable",
+    "breaker": {...}}`` (the breaker's state and counters, when there is one).
+    """
     state = request.app.state.fraiseql
+    breaker = state.db.breaker if state.db is not None else None
+    extra = {"breaker": breaker.snapshot()} if breaker is not None else {}
+    drain = getattr(state, "drain", None)
+    if drain is not None and drain.draining:
+        return _not_ready(state, "draining", "SHUTTING_DOWN", "the server is shutting down", extra)
+    if breaker is not None and breaker.state.value == "open":
+        return _not_ready(state, "unavailable", "DATABASE_UNAVAILABLE", "circuit open", extra)
     if state.db is not None and await state.db.ping(timeout_s=2.0):
-        return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "ready", **extra})
+    return _not_ready(state, "unavailable", "DATABASE_UNAVAILABLE", "database unreachable", extra)
+
+
+def _not_ready(state: Any, status: str, code: str, message: str, extra: dict[str, Any]) -> Response:
     return JSONResponse(
-        {"status": "unavailable", "errors": [{"message": "database unreachable",
-                                               "extensions": {"code": "DATABASE_UNAVAILABLE"}}]},
+        {"status": status, "errors": [{"message": message, "extensions": {"code": code}}], **extra},
         status_code=503,
         headers={"Retry-After": str(state.config.retry_after_s)},
     )

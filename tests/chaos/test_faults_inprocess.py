@@ -28,7 +28,11 @@ pytestmark = [pytest.mark.chaos, pytest.mark.integration]
 def app(pg_cluster: LocalPostgres) -> Iterator[AppProcess]:
     url = pg_cluster.create_database(f"inprocess_{os.getpid()}")
     asyncio.run(init_database(url, rows=10, progress=None))
-    process = AppProcess({"DATABASE_URL": url, TOKEN_ENV: secrets.token_urlsafe(16)})
+    # Read retries off: an injected 40001 on a read must reach the client here, not be
+    # absorbed by a retry (tests/integration/test_db_resilience.py covers the retry).
+    process = AppProcess({
+        "DATABASE_URL": url, TOKEN_ENV: secrets.token_urlsafe(16), "FRAISEQL_READ_RETRY_ATTEMPTS": "0",
+    })
     asyncio.run(process.start())
     try:
         yield process

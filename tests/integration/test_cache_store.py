@@ -155,3 +155,43 @@ async def test_an_unknown_relation_is_an_error(cache_db: Database) -> None:
 async def test_a_name_is_a_parameter_not_sql(cache_db: Database) -> None:
     with pytest.raises(UnknownRelation):
         await view_tables(cache_db, "pg_class'); DROP TABLE x; --")
+
+
+async def test_stale_entries_are_read_within_the_window_and_purged_after_it(
+    store: PostgresCacheStore, tag: str
+) -> None:
+    recent, ancient = new_key(), new_key()
+    await store.set(recent, BODY, [tag], ttl_s=-5)  # expired 5 s ago
+    await store.set(ancient, BODY, [tag], ttl_s=-500)  # expired 500 s ago
+    entry = await store.get_stale(recent, max_stale_s=60)
+    assert entry is not None and entry.value == BODY and -6 < entry.ttl_remaining_s <= -5
+    assert await store.get_stale(ancient, max_stale_s=60) is None
+    await store.purge_expired(grace_s=60)
+    assert await row_exists(store.db, recent) and not await row_exists(store.db, ancient)
+
+
+async def test_maintenance_purges_expired_cache_rows_and_old_idempotency_keys(
+    store: PostgresCacheStore, tag: str
+) -> None:
+    from fraiseql.cache import ResultCache
+    from fraiseql.db.runtime_schema import ensure_runtime_schema
+    from fraiseql.http.maintenance import Maintenance
+
+    db = store.db
+    await ensure_runtime_schema(db)
+    old, fresh = new_key(), new_key()
+    async with db.transaction() as conn:
+        for key, age in ((old, "25 hours"), (fresh, "1 hour")):
+            await conn.execute(
+                "INSERT INTO fraiseql.idempotency (mutation, key, input_hash, result, created_at)"
+                " VALUES ('fn_test', %s, 'h', '{}', now() - %s::interval)",
+                [key, age],
+            )
+    expired = new_key()
+    await store.set(expired, BODY, [tag], ttl_s=-1)
+    maintenance = Maintenance(db, ResultCache(ttl_s=30, store=store), interval_s=300)
+    assert await maintenance.run_once() >= 2
+    assert not await row_exists(db, expired)
+    keys = await db.fetch_rows("SELECT key FROM fraiseql.idempotency WHERE key = ANY(%s)", [[old, fresh]])
+    assert keys == [(fresh,)]
+    assert maintenance.runs == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -50,7 +51,7 @@ async def test_the_agent_is_absent_unless_enabled(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     app = create_app(schema=blog.schema, database_url="postgresql://unused", config=FraiseQLConfig())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        for path in ("/_chaos/faults", "/_chaos/metrics", "/_chaos/stats"):
+        for path in ("/_chaos/faults", "/_chaos/metrics", "/_chaos/stats", "/_chaos/resources"):
             assert (await client.get(path, headers={"Authorization": "Bearer x"})).status_code == 404
 
 
@@ -127,3 +128,105 @@ def test_metrics_and_stats_come_from_the_app_process(agent: httpx.Client, agent_
     stats = agent.get("/_chaos/stats").json()
     assert stats["pools"]["main"]["pool_size"] >= 1
     assert set(stats["cache"]) >= {"hits", "misses", "errors"}
+
+
+def test_stats_report_the_resilience_counters(agent: httpx.Client) -> None:
+    stats = agent.get("/_chaos/stats").json()
+    assert stats["in_flight"] == 0 and stats["shed"] == 0
+    assert stats["read_retries"] == 0 and stats["stale_served"] == 0 and stats["draining"] is False
+    assert stats["breaker"]["state"] == "closed"
+    assert set(stats["breaker"]) >= {"state", "opened", "closed", "rejected"}
+
+
+# -- resource faults ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def resources(agent: httpx.Client) -> Iterator[httpx.Client]:
+    agent.delete("/_chaos/resources").raise_for_status()
+    yield agent
+    agent.delete("/_chaos/resources").raise_for_status()
+
+
+def _wait_for(read, condition, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 30
+    while True:
+        value = read()
+        if condition(value):
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {value}"
+        time.sleep(0.05)
+
+
+def test_a_cpu_fault_burns_cpu_in_the_app_until_removed(resources: httpx.Client) -> None:
+    created = resources.post("/_chaos/resources", json={"kind": "cpu", "threads": 1, "duration_s": 60})
+    assert created.status_code == 201 and created.json() == {"id": created.json()["id"]}
+    resource_id = created.json()["id"]
+    before = resources.get("/_chaos/resources").json()["process"]["cpu_s"]
+    listed = _wait_for(
+        lambda: resources.get("/_chaos/resources").json(),
+        lambda body: body["resources"][0]["cpu_s"] >= 0.2,
+        "the CPU hog to burn CPU",
+    )
+    (resource,) = listed["resources"]
+    assert resource["id"] == resource_id and resource["kind"] == "cpu" and resource["active"] is True
+    assert listed["process"]["cpu_s"] > before
+    final = resources.delete(f"/_chaos/resources/{resource_id}").json()
+    assert final["active"] is False and final["cpu_s"] >= 0.2 and final["threads"] == 1
+    assert resources.get("/_chaos/resources").json()["resources"] == []
+    assert resources.delete(f"/_chaos/resources/{resource_id}").status_code == 404
+
+
+def test_a_memory_fault_holds_resident_memory_until_removed(resources: httpx.Client) -> None:
+    rss_before = resources.get("/_chaos/resources").json()["process"]["rss_bytes"]
+    created = resources.post("/_chaos/resources", json={"kind": "memory", "mb": 64, "duration_s": 60})
+    assert created.status_code == 201
+    listed = resources.get("/_chaos/resources").json()
+    (resource,) = listed["resources"]
+    assert resource["kind"] == "memory" and resource["active"] is True
+    assert resource["bytes"] == 64 * 1024 * 1024
+    assert listed["process"]["rss_bytes"] - rss_before >= 48 * 1024 * 1024  # touched, so resident
+    final = resources.delete(f"/_chaos/resources/{created.json()['id']}").json()
+    assert final["active"] is False and final["bytes"] == 0
+
+
+def test_a_fault_ends_by_itself_after_its_duration(resources: httpx.Client) -> None:
+    created = resources.post("/_chaos/resources", json={"kind": "memory", "mb": 8, "duration_s": 0.2})
+    resource_id = created.json()["id"]
+    (resource,) = _wait_for(
+        lambda: resources.get("/_chaos/resources").json()["resources"],
+        lambda listed: not listed[0]["active"],
+        "the memory fault to end",
+    )
+    assert resource["id"] == resource_id and resource["bytes"] == 0  # listed, inactive, released
+
+
+def test_removing_every_resource_fault_says_how_many(resources: httpx.Client) -> None:
+    for spec in ({"kind": "cpu", "threads": 1, "duration_s": 30}, {"kind": "memory", "mb": 4, "duration_s": 30}):
+        assert resources.post("/_chaos/resources", json=spec).status_code == 201
+    assert resources.delete("/_chaos/resources").json() == {"removed": 2}
+    assert resources.get("/_chaos/resources").json()["resources"] == []
+
+
+BAD_RESOURCES = [
+    ({"kind": "disk", "duration_s": 1}, "kind"),
+    ({"kind": "cpu", "threads": 1}, "duration_s"),
+    ({"kind": "cpu", "threads": 0, "duration_s": 1}, "threads"),
+    ({"kind": "cpu", "threads": "2", "duration_s": 1}, "threads"),
+    ({"kind": "memory", "mb": 4096, "duration_s": 1}, "2048"),
+    ({"kind": "memory", "mb": 8, "duration_s": -1}, "duration_s"),
+    ({"kind": "memory", "mb": 8, "duration_s": 1, "threads": 2}, "threads"),
+    ([1, 2], "JSON object"),
+]
+
+
+@pytest.mark.parametrize(("spec", "mentioned"), BAD_RESOURCES)
+def test_a_bad_resource_spec_is_a_400_naming_the_field(resources: httpx.Client, spec: object, mentioned: str) -> None:
+    response = resources.post("/_chaos/resources", json=spec)
+    assert response.status_code == 400 and mentioned in response.json()["error"]
+    assert resources.get("/_chaos/resources").json()["resources"] == []
+
+
+def test_the_resource_routes_need_the_token(agent_app: AppProcess) -> None:
+    response = httpx.post(f"{agent_app.url}/_chaos/resources", json={"kind": "cpu", "threads": 1, "duration_s": 1})
+    assert response.status_code == 401

@@ -93,7 +93,8 @@ def test_graphiql_page_for_browsers(server: RunningServer) -> None:
 
 def test_health_and_ready(server: RunningServer) -> None:
     assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
-    assert httpx.get(f"{server.url}/ready").json() == {"status": "ready"}
+    ready = httpx.get(f"{server.url}/ready").json()
+    assert ready["status"] == "ready" and ready["breaker"]["state"] == "closed"
 
 
 # -- bad input: 4xx with a code, nothing leaked -----------------------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import httpx
+import psycopg
 import pytest
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -14,9 +16,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from examples.blog import app as blog
-from fraiseql import telemetry
+from fraiseql import faults, telemetry
 from fraiseql.config import FraiseQLConfig
 from fraiseql.http import create_app
+from fraiseql.http.shedding import InFlight
 
 from .conftest import serve_in_thread
 
@@ -75,3 +78,50 @@ def test_without_an_sdk_no_span_is_created(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(telemetry, "tracing_enabled", lambda: False)
     with telemetry.span("anything") as current:
         assert current is None
+
+
+def test_retries_the_breaker_and_shedding_are_measured(
+    sdk: tuple[InMemorySpanExporter, InMemoryMetricReader], blog_database_url: str
+) -> None:
+    _, reader = sdk
+    config = FraiseQLConfig(cache_enabled=False, breaker_failure_threshold=1, breaker_reset_s=60)
+    app = create_app(schema=blog.schema, database_url=blog_database_url, config=config)
+    aborted = []
+
+    def abort_once(payload: object, context: dict) -> None:
+        if not aborted:
+            aborted.append(1)
+            raise psycopg.errors.SerializationFailure("injected 40001")
+
+    def refuse(payload: object, context: dict) -> None:
+        raise ConnectionRefusedError("injected: connection refused")
+
+    for running in serve_in_thread(app):
+        url = f"{running.url}/graphql"
+        with installed("db.execute", abort_once):
+            assert httpx.post(url, json={"query": "{ posts(limit: 1) { id } }"}).status_code == 200
+        with installed("db.connect", refuse):
+            statuses = [httpx.post(url, json={"query": "{ posts(limit: 1) { id } }"}).status_code for _ in range(2)]
+        assert statuses == [503, 503]
+        points = _metric_points(reader)  # read while the circuit is still open
+    shed = InFlight(max_in_flight=1)
+    assert shed.admit() and not shed.admit()
+    after = _metric_points(reader)
+
+    retries = {dict(p.attributes)["reason"]: p.value for p in points["fraiseql.db.read_retries"]}
+    assert retries.get("transient", 0) >= 1
+    transitions = {dict(p.attributes)["state"]: p.value for p in points["fraiseql.db.circuit.transitions"]}
+    assert transitions.get("open", 0) >= 1
+    assert sum(p.value for p in points["fraiseql.db.circuit.rejected"]) >= 1
+    gauge = [p.value for p in points["fraiseql.db.circuit.state"] if dict(p.attributes) == {"db.name": "main"}]
+    assert gauge == [2]  # open
+    assert sum(p.value for p in after["fraiseql.requests.shed"]) >= 1
+
+
+@contextlib.contextmanager
+def installed(point: str, hook: object) -> Iterator[None]:
+    handle = faults.install(point, hook)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        faults.remove(handle)

@@ -128,3 +128,46 @@ def test_clear(clock: FakeClock) -> None:
 def test_bounds_must_be_positive(entries: int, size: int) -> None:
     with pytest.raises(ValueError):
         LocalLRU(max_entries=entries, max_bytes=size)
+
+
+# -- the stale window -------------------------------------------------------------------
+
+
+def test_an_expired_entry_is_kept_for_stale_reads_within_the_window(clock: FakeClock) -> None:
+    lru = LocalLRU(max_entries=10, max_bytes=10_000, stale_s=60, clock=clock)
+    lru.set("k", b"v", ["tb_post"], ttl_s=30)
+    clock.now += 45
+    assert lru.get("k") is None  # not fresh
+    assert lru.get_stale("k") == (b"v", 45.0)
+    clock.now += 45  # 90 s: past the TTL plus the window
+    assert lru.get_stale("k") is None and len(lru) == 0
+
+
+def test_without_a_window_an_expired_entry_is_gone(clock: FakeClock) -> None:
+    lru = make(clock)
+    lru.set("k", b"v", [], ttl_s=30)
+    clock.now += 31
+    assert lru.get_stale("k") is None
+
+
+def test_stale_entries_stay_within_the_bounds_and_are_invalidated(clock: FakeClock) -> None:
+    lru = LocalLRU(max_entries=2, max_bytes=10_000, stale_s=600, clock=clock)
+    for key in ("a", "b", "c"):
+        lru.set(key, b"v", ["tb_post"], ttl_s=1)
+    clock.now += 10
+    assert len(lru) == 2 and lru.get_stale("a") is None
+    assert lru.invalidate(["tb_post"]) == 2 and lru.get_stale("c") is None
+
+
+def test_purge_keeps_entries_within_the_stale_window(clock: FakeClock) -> None:
+    lru = LocalLRU(max_entries=10, max_bytes=10_000, stale_s=60, clock=clock)
+    lru.set("young", b"v", [], ttl_s=30)
+    lru.set("old", b"v", [], ttl_s=1)
+    clock.now += 62
+    assert lru.purge_expired() == 1 and lru.get_stale("young") is not None
+
+
+def test_an_entry_filled_from_the_store_keeps_its_age(clock: FakeClock) -> None:
+    lru = LocalLRU(max_entries=10, max_bytes=10_000, stale_s=60, clock=clock)
+    lru.set("k", b"v", [], ttl_s=20, age_s=10)
+    assert lru.get_stale("k") == (b"v", 10.0)

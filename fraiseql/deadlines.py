@@ -1,0 +1,130 @@
+"""Deadlines that answer on time: stop waiting for overrunning work, cancel it behind.
+
+``asyncio.timeout`` cancels the work and then waits for it to unwind. psycopg answers a
+cancellation by asking the server to cancel the query and waiting for that (up to 5 s,
+then 5 s more, in psycopg 3.3); through a black-holed network that is the whole 10 s, so
+the deadline would be late by exactly the fault it guards against. Here the work runs as
+its own task: at the deadline we stop waiting at once, cancel the task, and keep it in
+``ABANDONED`` until it has really stopped, so shutdown can wait for it and its
+connection goes back to the pool (psycopg discards a connection left mid-query).
+
+A ``Deadline`` can be moved while the work runs: the database's client-side deadline
+starts only once a connection is held (``reschedule``), the pool bounds the wait before.
+
+Example::
+
+    async def work(deadline: Deadline) -> list[str]:
+        async with pool.connection() as conn:
+            deadline.reschedule(6.0)
+            return await run(conn)
+
+    rows = await run_with_deadline(work, None)   # raises DeadlineExpired after 6 s
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class DeadlineExpired(TimeoutError):
+    """The work did not finish in time; it is being cancelled in the background."""
+
+
+class Abandoned:
+    """Tasks nobody waits for any more, kept (and counted) until they have stopped.
+
+    Bounded by the work's own timeouts: each abandoned task is already cancelled.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def add(self, task: asyncio.Future[Any]) -> None:
+        task.cancel()
+        if task.done():
+            _retrieve(task)
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        _retrieve(task)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    async def wait(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for every abandoned task to stop; True if they did."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout_s
+        while self._tasks:
+            remaining = end - loop.time()
+            if remaining <= 0:
+                return False
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+        return True
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    # An abandoned task's exception is expected; reading it keeps asyncio from logging
+    # "exception was never retrieved" for every request that overran.
+    if not task.cancelled():
+        task.exception()
+
+
+ABANDONED = Abandoned()
+
+
+class Deadline:
+    """A movable point in time; ``expired`` is a future that resolves when it passes."""
+
+    __slots__ = ("_loop", "_handle", "expired")
+
+    def __init__(self, delay_s: float | None) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._handle: asyncio.TimerHandle | None = None
+        self.expired: asyncio.Future[None] = self._loop.create_future()
+        if delay_s is not None:
+            self.reschedule(delay_s)
+
+    def reschedule(self, delay_s: float) -> None:
+        """Expire ``delay_s`` seconds from now instead of when planned."""
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = self._loop.call_later(delay_s, self._expire)
+
+    def _expire(self) -> None:
+        if not self.expired.done():
+            self.expired.set_result(None)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        if not self.expired.done():
+            self.expired.cancel()
+
+
+async def run_with_deadline(work: Callable[[Deadline], Awaitable[T]], delay_s: float | None) -> T:
+    """Run ``work(deadline)``; raise ``DeadlineExpired`` the moment the deadline passes.
+
+    ``delay_s`` None starts without a deadline (``work`` sets one with ``reschedule``).
+    A cancelled caller abandons the work the same way.
+    """
+    deadline = Deadline(delay_s)
+    task = asyncio.ensure_future(work(deadline))
+    try:
+        await asyncio.wait((task, deadline.expired), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        ABANDONED.add(task)
+        raise
+    finally:
+        deadline.cancel()
+    if task.done():
+        return task.result()
+    ABANDONED.add(task)
+    raise DeadlineExpired("the work did not finish before its deadline")
