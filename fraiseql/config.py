@@ -24,6 +24,8 @@ Read retries (fast path and repository reads, never mutations, which have their 
 idempotency-key retries): ``read_retry_attempts`` (2, 0 = off) retries after a lost or
 refused connection, an admin shutdown, too many connections, 40001 or 40P01, with full
 jitter backoff from ``read_retry_backoff_s`` (0.05), all within ``read_retry_budget_s`` (1.0).
+Mutations: ``mutation_retry_attempts`` (3, 0 = off) repeats after 40001, 40P01 or a
+connection lost before COMMIT (an idempotency key makes the last case safe too).
 
 Circuit breaker around the main database: ``breaker_enabled`` (true); opens after
 ``breaker_failure_threshold`` (5) consecutive connection failures or timeouts, fails fast
@@ -95,6 +97,9 @@ class FraiseQLConfig:
     read_retry_attempts: int = 2
     read_retry_budget_s: float = 1.0
     read_retry_backoff_s: float = 0.05
+    # Mutations: attempts repeated after 40001, 40P01 or a connection lost before COMMIT
+    # (safe: an aborted transaction wrote nothing; an idempotency key covers the rest).
+    mutation_retry_attempts: int = 3
 
     # Circuit breaker.
     breaker_enabled: bool = True

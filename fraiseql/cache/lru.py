@@ -40,7 +40,11 @@ class _Entry:
 
 
 class LocalLRU:
-    """Least-recently-used map from key to bytes, bounded in entries and bytes."""
+    """Least-recently-used map from key to bytes, bounded in entries and bytes.
+
+    ``max_entries=0`` holds nothing: every read goes to the shared store (one tier, as
+    several workers without local copies would see it).
+    """
 
     def __init__(
         self,
@@ -50,8 +54,8 @@ class LocalLRU:
         stale_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if max_entries < 1 or max_bytes < 1:
-            raise ValueError("max_entries and max_bytes must be positive")
+        if max_entries < 0 or max_bytes < 1:
+            raise ValueError("max_entries must not be negative and max_bytes must be positive")
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.stale_s = stale_s
@@ -96,7 +100,7 @@ class LocalLRU:
         """Store ``value`` (read ``age_s`` ago); False when it is larger than the whole cache."""
         size = len(value) + len(key)
         self._discard(key)
-        if size > self.max_bytes or ttl_s <= 0:
+        if size > self.max_bytes or ttl_s <= 0 or self.max_entries == 0:
             return False
         now = self._clock()
         entry = _Entry(value, frozenset(tables), now + ttl_s, size, now - age_s)

@@ -36,6 +36,8 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -87,7 +89,7 @@ class ResultCache:
         self._epoch = 0
         self._table_epochs: dict[str, int] = {}
         self._miss_epochs: OrderedDict[str, int] = OrderedDict()
-        self._miss_epochs_max = local_max_entries
+        self._miss_epochs_max = local_max_entries or 1_000  # bounded without a local tier too
         self._background: set[asyncio.Task[Any]] = set()
 
     async def get(self, key: str) -> bytes | None:
@@ -200,14 +202,15 @@ class ResultCache:
             return None
         if value is None:
             return None
-        if not is_response(value):
+        value = unseal(key, value)
+        if value is None:
             self.stats.errors_get += 1
             self.stats.corrupt += 1
             logger.warning("cache store returned a corrupt value for key %s; deleting it", key)
             self._in_background(self.store.delete(key))
             return None
         if entry is None:  # a fault hook produced a value where the store had none
-            return bytes(value)
+            return value
         if self._invalidated_since(entry.tables, asked_at):
             return None  # invalidated while we read: the row may predate the mutation
         value = bytes(value)
@@ -225,9 +228,10 @@ class ResultCache:
             self.stats.errors_get += 1
             self._store_failed("get", exc)
             return None
-        if entry is None or not is_response(entry.value):
+        value = unseal(key, entry.value) if entry is not None else None
+        if entry is None or value is None:
             return None
-        return bytes(entry.value), max(0.0, self.ttl_s - entry.ttl_remaining_s)
+        return value, max(0.0, self.ttl_s - entry.ttl_remaining_s)
 
     async def _read_stale_store(self, key: str) -> StoredEntry | None:
         assert self.store is not None
@@ -251,9 +255,10 @@ class ResultCache:
         assert self.store is not None
         if self._pending_invalidation:
             await self._flush_invalidations()
-        if _SET_POINT.hooks:
-            value = await _SET_POINT.fire(value, key=key, tables=tables)
-        await self.store.set(key, value, tables, self.ttl_s)
+        sealed = seal(key, value)
+        if _SET_POINT.hooks:  # after sealing: what a hook does to the bytes must be caught on read
+            sealed = await _SET_POINT.fire(sealed, key=key, tables=tables)
+        await self.store.set(key, sealed, tables, self.ttl_s)
         # An invalidation that ran while this write was on its way may have deleted
         # before we inserted; take the row out again rather than leave it stale.
         if self._invalidated_since(tables, computed_at):
@@ -341,3 +346,38 @@ def is_response(value: object) -> bool:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return False
     return isinstance(document, dict) and "data" in document
+
+
+# A stored value is sealed: a tag, then a keyed digest of (cache key, response), then the
+# response. Reading checks the digest against the key asked for, so garbage, a cut-off
+# value and, above all, another key's (perfectly valid) response are all refused: a cache
+# must never answer one question with another's answer.
+SEAL_TAG = b"fq1:"
+_DIGEST_BYTES = 16
+
+
+def _digest(key: str, value: bytes) -> bytes:
+    digest = hashlib.blake2b(digest_size=_DIGEST_BYTES, person=b"fraiseql.cache")
+    digest.update(key.encode())
+    digest.update(b"\0")
+    digest.update(value)
+    return digest.digest()
+
+
+def seal(key: str, value: bytes) -> bytes:
+    """``value`` as stored for ``key`` (see above)."""
+    return SEAL_TAG + _digest(key, value) + value
+
+
+def unseal(key: str, stored: object) -> bytes | None:
+    """The response stored for ``key``, or None when ``stored`` is not one sealed for it."""
+    if not isinstance(stored, (bytes, bytearray, memoryview)):
+        return None
+    raw = bytes(stored)
+    head = len(SEAL_TAG) + _DIGEST_BYTES
+    if len(raw) < head or not raw.startswith(SEAL_TAG):
+        return None
+    value = raw[head:]
+    if not hmac.compare_digest(raw[len(SEAL_TAG):head], _digest(key, value)):
+        return None
+    return value

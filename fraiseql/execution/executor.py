@@ -108,6 +108,7 @@ class Executor:
         self.documents = DocumentCache(schema, self.config)
         self.access = AccessRules(schema)
         self.plans = PlanCache(self.config.document_cache_size)
+        self._in_flight: dict[str, asyncio.Future[ExecutionOutcome]] = {}  # cache key -> leader
         # view -> base tables it reads; filled at start-up, consulted to tag cache entries.
         self.view_tables: dict[str, frozenset[str]] = view_tables if view_tables is not None else {}
 
@@ -232,15 +233,57 @@ class Executor:
         extra_context: dict[str, Any] | None,
     ) -> ExecutionOutcome:
         cacheable = self.cache is not None and all(isinstance(p, _FastField) for p in planned)
-        key = None
-        if cacheable:
-            key = cache_key(request.query, request.operation_name, request.variables or {}, context.scope())
-            hit = await self.cache.get(key)  # type: ignore[union-attr]
-            if hit is not None:
-                telemetry.record_cache("hit")
-                return ExecutionOutcome(hit)
-            telemetry.record_cache("miss")
+        if not cacheable:
+            return await self._compute_fast(prepared, operation, request, planned, context,
+                                            extra_context, None)
+        key = cache_key(request.query, request.operation_name, request.variables or {}, context.scope())
+        hit = await self.cache.get(key)  # type: ignore[union-attr]
+        if hit is not None:
+            telemetry.record_cache("hit")
+            return ExecutionOutcome(hit)
+        telemetry.record_cache("miss")
+        # Identical requests that miss together share one computation: a hot entry that
+        # expires under load costs one database query, not one per waiting client.
+        leader = self._in_flight.get(key)
+        if leader is not None:
+            self.cache.stats.coalesced += 1  # type: ignore[union-attr]
+            try:
+                return await asyncio.shield(leader)
+            except asyncio.CancelledError:
+                if leader.cancelled():  # the leader's client went away: compute for ourselves
+                    return await self._compute_fast(prepared, operation, request, planned,
+                                                    context, extra_context, key)
+                raise
+        future: asyncio.Future[ExecutionOutcome] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = future
+        try:
+            outcome = await self._compute_fast(prepared, operation, request, planned, context,
+                                               extra_context, key)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so no "never retrieved" warning without followers
+            raise
+        else:
+            future.set_result(outcome)
+            return outcome
+        finally:
+            self._in_flight.pop(key, None)
 
+    async def _compute_fast(
+        self,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
+        request: GraphQLRequest,
+        planned: list[_FastField | tuple[str, list[FieldNode]]],
+        context: RequestContext,
+        extra_context: dict[str, Any] | None,
+        key: str | None,
+    ) -> ExecutionOutcome:
+        """Fetch, build and (with a key) cache the fast path's answer."""
+        cacheable = key is not None
         fast_fields = [p for p in planned if isinstance(p, _FastField)]
         other_fields = [p for p in planned if not isinstance(p, _FastField)]
         pending: list[Any] = [
@@ -338,6 +381,7 @@ class Executor:
             "user": context.user,
             "request_context": context,
             "cache": self.cache,
+            "config": self.config,
             **(extra_context or {}),
         }
         result = execute(

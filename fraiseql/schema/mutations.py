@@ -104,12 +104,14 @@ def mutation_field(mapper: TypeMapper, mutation: MutationDefinition) -> GraphQLF
 
     async def resolve(_root: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> Any:  # noqa: A002
         payload = input_payload(input_cls, input)
+        config = info.context.get("config") if isinstance(info.context, dict) else None
         result = await run_mutation(
             database(info),
             function=mutation.function,
             input=payload,
             context=request_context(info),
             idempotency_key=payload.get("idempotency_key"),
+            retries=config.mutation_retry_attempts if config is not None else 3,
         )
         return mutation_outcome(result, parts["success"], parts["error"])
 

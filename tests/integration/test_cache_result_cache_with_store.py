@@ -18,6 +18,7 @@ from psycopg import sql
 
 from fraiseql import faults
 from fraiseql.cache import PostgresCacheStore, ResultCache
+from fraiseql.cache.result_cache import seal
 from fraiseql.db.pool import Database
 
 pytestmark = pytest.mark.integration
@@ -105,7 +106,7 @@ async def test_invalidate_clears_the_store_for_every_worker(store: PostgresCache
 
 async def test_the_local_copy_never_outlives_the_store_entry(store: PostgresCacheStore, tag: str) -> None:
     key = new_key()
-    await store.set(key, BODY, [tag], ttl_s=5)
+    await store.set(key, seal(key, BODY), [tag], ttl_s=5)
     reader = ResultCache(ttl_s=3600, store=store)
     assert await reader.get(key) == BODY
     assert reader.local._entries[key].expires_at - reader._clock() <= 5
@@ -178,7 +179,7 @@ async def test_a_corrupt_row_is_a_counted_miss_and_is_deleted(
 
 async def test_cache_get_hook_raising_is_a_counted_miss(store: PostgresCacheStore, tag: str) -> None:
     key = new_key()
-    await store.set(key, BODY, [tag], ttl_s=60)
+    await store.set(key, seal(key, BODY), [tag], ttl_s=60)
 
     def refuse(payload: Any, context: dict[str, Any]) -> Any:
         raise ConnectionRefusedError("injected")
@@ -194,7 +195,7 @@ async def test_cache_get_hook_sleeping_past_the_deadline_is_a_counted_miss(
     store: PostgresCacheStore, tag: str
 ) -> None:
     key = new_key()
-    await store.set(key, BODY, [tag], ttl_s=60)
+    await store.set(key, seal(key, BODY), [tag], ttl_s=60)
 
     async def stall(payload: Any, context: dict[str, Any]) -> Any:
         await asyncio.sleep(60)
@@ -209,7 +210,7 @@ async def test_cache_get_hook_sleeping_past_the_deadline_is_a_counted_miss(
 
 async def test_cache_get_hook_corrupting_the_value_is_detected(store: PostgresCacheStore, tag: str) -> None:
     key = new_key()
-    await store.set(key, BODY, [tag], ttl_s=60)
+    await store.set(key, seal(key, BODY), [tag], ttl_s=60)
     faults.install("cache.get", lambda payload, context: payload[: len(payload) // 2])
     cache = ResultCache(store=store)
     assert await cache.get(key) is None
@@ -257,7 +258,7 @@ async def test_a_failed_invalidation_is_replayed_before_the_store_is_read(
     await cache.invalidate([tag])
     faults.remove(handle)
     assert cache.stats.errors_invalidate == 1
-    assert await stored_value(store.db, key) == BODY  # the stale row is still there...
+    assert await stored_value(store.db, key) == seal(key, BODY)  # the stale row is still there...
     assert await cache.get(key) is None  # ...but is never served
     assert await stored_value(store.db, key) is None
     assert not cache._pending_invalidation
@@ -278,3 +279,21 @@ async def test_an_invalidation_during_the_store_write_removes_the_row(
     assert await stored_value(store.db, key) is None
     assert cache.stats.stale_sets_skipped == 1
     assert await cache.get(key) is None
+
+
+async def test_another_keys_valid_answer_in_the_store_is_refused(store: PostgresCacheStore, tag: str) -> None:
+    """Regression guard: a store row holding a valid response sealed for another key (rows
+    swapped, a bad migration) must never answer this key."""
+    key, other = new_key(), new_key()
+    await store.set(key, seal(other, b'{"data":{"posts":[{"id":2}]}}'), [tag], ttl_s=60)
+    cache = ResultCache(ttl_s=60, store=store)
+    assert await cache.get(key) is None
+    assert cache.stats.corrupt == 1
+
+
+async def test_without_a_local_tier_every_read_goes_to_the_store(store: PostgresCacheStore, tag: str) -> None:
+    writer, reader = ResultCache(ttl_s=60, store=store), ResultCache(local_max_entries=0, ttl_s=60, store=store)
+    key = new_key()
+    await writer.set(key, BODY, [tag])
+    assert await reader.get(key) == BODY and await reader.get(key) == BODY
+    assert reader.stats.hits_store == 2 and reader.stats.hits_local == 0

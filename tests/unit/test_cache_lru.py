@@ -124,10 +124,17 @@ def test_clear(clock: FakeClock) -> None:
     assert len(lru) == 0 and lru.total_bytes == 0 and lru.invalidate(["t"]) == 0
 
 
-@pytest.mark.parametrize(("entries", "size"), [(0, 10), (10, 0)])
-def test_bounds_must_be_positive(entries: int, size: int) -> None:
+@pytest.mark.parametrize(("entries", "size"), [(-1, 10), (10, 0)])
+def test_bounds_must_be_sensible(entries: int, size: int) -> None:
     with pytest.raises(ValueError):
         LocalLRU(max_entries=entries, max_bytes=size)
+
+
+def test_zero_entries_holds_nothing() -> None:
+    """cache_local_max_entries=0: the shared store is the only tier."""
+    lru = LocalLRU(max_entries=0, max_bytes=10_000)
+    assert not lru.set("a", b"x", ["t"], 30)
+    assert lru.get("a") is None and len(lru) == 0
 
 
 # -- the stale window -------------------------------------------------------------------
