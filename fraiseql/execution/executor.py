@@ -17,8 +17,9 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import json
 import copy
+import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,7 @@ from fraiseql.execution.plans import PlanCache, PlannedOperation, plan_key
 from fraiseql.pipeline import build_response
 from fraiseql.pipeline.plan import PlanNotSupported, compiled_plan_for_root_field
 
+logger = logging.getLogger("fraiseql.execution")
 _PIPELINE = faults.point("pipeline.build")
 _FAST_KINDS = ("list", "one")
 
@@ -388,7 +390,9 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     formatted = error.formatted
     extensions = dict(formatted.get("extensions") or {})
     if original is not None and not isinstance(original, GraphQLError):
-        # An unexpected exception in a resolver: log-worthy, but its text stays here.
+        # An unexpected exception in a resolver: logged with its traceback; its text
+        # stays on the server.
+        logger.error("unexpected error in a resolver at %s", error.path, exc_info=original)
         formatted = {**formatted, "message": "Internal server error"}
         extensions.setdefault("code", "INTERNAL_SERVER_ERROR")
     extensions.setdefault("code", "BAD_USER_INPUT" if error.path is None else "GRAPHQL_ERROR")
