@@ -32,6 +32,7 @@ from fraiseql.errors import FraiseQLError
 from fraiseql.execution.executor import Executor
 from fraiseql.http import chaos_agent, routes
 from fraiseql.rbac import ensure_rbac_schema
+from fraiseql.rbac.visibility import VisibleSchemas
 
 logger = logging.getLogger("fraiseql")
 
@@ -48,6 +49,7 @@ class AppState:
     cache_db: Database | None = None
     cache: ResultCache | None = None
     executor: Executor | None = None
+    hide_unauthorized_in_introspection: bool = False
     startup_notes: list[str] = field(default_factory=list)
 
 
@@ -60,6 +62,7 @@ def create_app(
     auth: Any = None,
     config: FraiseQLConfig | None = None,
     rbac: Any = None,
+    hide_unauthorized_in_introspection: bool = False,
 ) -> Starlette:
     """Build the ASGI app serving ``/graphql``, ``/health`` and ``/ready``.
 
@@ -68,6 +71,8 @@ def create_app(
     ``schema`` defaults to the schema built from ``registry`` (the default registry).
     ``rbac`` (a ``fraiseql.rbac.RbacConfig``, needs ``auth``) merges each user's roles and
     permissions from the database's ``fraiseql_rbac`` tables into their token's.
+    ``hide_unauthorized_in_introspection`` answers ``__schema``/``__type`` without the
+    queries, mutations, types and fields the caller may not use (``fraiseql.rbac.visibility``).
     """
     if rbac is not None and auth is None:
         raise ValueError("rbac needs an auth provider: create_app(auth=..., rbac=...)")
@@ -75,7 +80,8 @@ def create_app(
         from fraiseql.schema import build_schema
 
         schema = build_schema(registry=registry)
-    state = AppState(schema=schema, config=config or FraiseQLConfig(), auth=auth, rbac=rbac)
+    state = AppState(schema=schema, config=config or FraiseQLConfig(), auth=auth, rbac=rbac,
+                     hide_unauthorized_in_introspection=hide_unauthorized_in_introspection)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -138,7 +144,8 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
         except FraiseQLError as exc:
             state.startup_notes.append(f"tables of {view} unknown ({exc.code}): not cached")
     state.executor = Executor(
-        state.schema, state.db, cache=state.cache, config=config, view_tables=tables
+        state.schema, state.db, cache=state.cache, config=config, view_tables=tables,
+        visible_schemas=VisibleSchemas(state.schema) if state.hide_unauthorized_in_introspection else None,
     )
     if state.rbac is not None:
         await _start_rbac(state)
