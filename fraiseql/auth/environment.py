@@ -8,15 +8,17 @@
 | ``FRAISEQL_AUTH_ALGORITHMS`` | comma-separated, default ``RS256`` |
 | ``FRAISEQL_AUTH_CA_FILE`` | a CA bundle for the JWKS endpoint (local issuers) |
 | ``FRAISEQL_AUTH_JWKS_TTL_S`` | how long fetched keys are fresh, default 3600 (> 0); the server's ``max-age`` may shorten it, never lengthen it |
+| ``FRAISEQL_AUTH_JWKS_MIN_TTL_S`` | the shortest freshness a server's ``max-age`` can ask for, default 60 (> 0); a shorter ``..._JWKS_TTL_S`` wins over it |
 | ``FRAISEQL_AUTH_JWKS_MAX_STALE_S`` | while the JWKS endpoint fails, how long after the last good fetch its keys are still used, default 86400 (>= 0) |
 | ``FRAISEQL_AUTH_KID_COOLDOWN_S`` | an unknown ``kid`` refetches the JWKS at most once per this many seconds, default 30 (>= 0) |
 | ``FRAISEQL_AUTH_LEEWAY_S`` | clock skew allowed on ``exp``, ``nbf`` and ``iat``, default 30 (0 to 300) |
 | ``FRAISEQL_AUTH_USER_CACHE_TTL_S`` | how long a verified token's user is cached (never past its ``exp``), default 300; ``0`` turns the cache off (every request verifies its signature) |
 
-A short ``FRAISEQL_AUTH_JWKS_TTL_S`` is honoured as it is: the fetcher's lower bound on a
-server's ``max-age`` (``jwks_min_ttl_s``, 60 s) never exceeds the TTL, so no
-``..._MIN_TTL_S`` variable is needed. A value that is not a number, or out of range, is
-a ``ValueError`` naming the variable, raised when the app is built (not on a request).
+A short ``FRAISEQL_AUTH_JWKS_TTL_S`` is honoured as it is (the lower bound never exceeds
+the TTL); ``FRAISEQL_AUTH_JWKS_MIN_TTL_S`` matters when the *server* asks for less than
+60 s (``Cache-Control: max-age=3``), which the default bound would raise to 60. A value
+that is not a number, or out of range, is a ``ValueError`` naming the variable, raised
+when the app is built (not on a request).
 
 Example::
 
@@ -35,6 +37,7 @@ from fraiseql.auth.providers import JWTProvider
 # variable -> (JWTProvider keyword, minimum, maximum, whether the minimum itself is allowed)
 SECONDS = {
     "FRAISEQL_AUTH_JWKS_TTL_S": ("jwks_ttl_s", 0.0, None, False),
+    "FRAISEQL_AUTH_JWKS_MIN_TTL_S": ("jwks_min_ttl_s", 0.0, None, False),
     "FRAISEQL_AUTH_JWKS_MAX_STALE_S": ("max_stale_s", 0.0, None, True),
     "FRAISEQL_AUTH_KID_COOLDOWN_S": ("unknown_kid_cooldown_s", 0.0, None, True),
     "FRAISEQL_AUTH_LEEWAY_S": ("leeway", 0.0, 300.0, True),

@@ -11,6 +11,7 @@ BASE = {"FRAISEQL_AUTH_ISSUER": "https://issuer.fraiseql.test/", "FRAISEQL_AUTH_
 
 BAD_VALUES = {
     "FRAISEQL_AUTH_JWKS_TTL_S": ["0", "-1", "soon", "nan", "inf", "1e999"],
+    "FRAISEQL_AUTH_JWKS_MIN_TTL_S": ["0", "-5", "a minute"],
     "FRAISEQL_AUTH_JWKS_MAX_STALE_S": ["-0.5", "a day", "nan"],
     "FRAISEQL_AUTH_KID_COOLDOWN_S": ["-1", "30s", "inf"],
     "FRAISEQL_AUTH_LEEWAY_S": ["-1", "301", "1e3", "x"],
@@ -35,6 +36,7 @@ def test_a_bad_value_is_a_value_error_naming_the_variable(name: str, value: str)
     ("name", "value"),
     [
         ("FRAISEQL_AUTH_JWKS_TTL_S", "0.5"),
+        ("FRAISEQL_AUTH_JWKS_MIN_TTL_S", "0.1"),
         ("FRAISEQL_AUTH_JWKS_MAX_STALE_S", "0"),
         ("FRAISEQL_AUTH_KID_COOLDOWN_S", "0"),
         ("FRAISEQL_AUTH_LEEWAY_S", "0"),
