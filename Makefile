@@ -1,8 +1,14 @@
 # FraiseQL's front door. `make help` lists the targets.
 PYTHON ?= python3
 PYTEST_WORKERS ?= 2
+# Scenario runs mostly wait on their load and their faults: more stacks than cores fit.
+CHAOS_WORKERS ?= 4
+CHAOS_PROFILE ?= quick
+CHAOS_SCENARIO ?= scenarios/network/latency.yaml
+RELEASE ?= $(shell $(PYTHON) -c "import tomllib; print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])")
+CHAOS_CI_DIR = reports/runs/ci
 
-.PHONY: help setup dev demo test test-python test-rust bench lint clean
+.PHONY: help setup dev chaos demo test test-python test-chaos test-rust release-record bench lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -13,13 +19,32 @@ setup: ## install everything the project needs (Python packages, the Rust extens
 dev: ## rebuild and reinstall the Rust extension after a Rust change (editable install)
 	$(PYTHON) -m pip install -e '.[dev]' --no-build-isolation --no-deps -q
 
+chaos: setup ## set up, then run the default scenario against the example app: verdict and HTML report
+	fraiseql-chaos run $(CHAOS_SCENARIO) --profile $(CHAOS_PROFILE)
+
 demo: setup ## start a throwaway PostgreSQL, load the blog example, serve it, print a query's answer
 	fraiseql demo
 
-test: setup test-rust test-python ## set up and run every test (Rust and Python)
+test: setup test-rust test-python ## set up and run every test (Rust, Python)
 
-test-python: ## the Python suite (unit, integration) on pytest-xdist
+test-python: ## the Python suite (unit, integration, the harness's tests) on pytest-xdist
 	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+# The harness's tests and every scenario file (quick profile), then the comparison with the
+# committed release record: a regression fails like a failed test.
+test-chaos: ## pytest -m chaos (harness tests + scenario library), then compare with the release record
+	rm -rf $(CHAOS_CI_DIR)
+	$(PYTHON) -m pytest -m chaos -n $(CHAOS_WORKERS) -p no:cacheprovider \
+		--chaos-profile $(CHAOS_PROFILE) --chaos-report-dir $(CHAOS_CI_DIR)
+	fraiseql-chaos compare reports/releases/$(RELEASE).json $(CHAOS_CI_DIR) \
+		--latency-ratio 3 --error-rate-increase 0.1 --score-drop 15 --recovery-increase-s 10 \
+		--html $(CHAOS_CI_DIR)/compare.html
+
+release-record: ## run the scenario library and write reports/releases/<version>.json from its reports
+	rm -rf reports/runs/release
+	$(PYTHON) -m pytest -m chaos scenarios -n $(CHAOS_WORKERS) -p no:cacheprovider \
+		--chaos-profile $(CHAOS_PROFILE) --chaos-report-dir reports/runs/release
+	fraiseql-chaos release reports/runs/release --version $(RELEASE)
 
 # Plain cargo builds link libpython and use other flags than maturin's extension build:
 # they get their own target directory so `pip install -e .` never picks one up.

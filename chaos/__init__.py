@@ -3,7 +3,7 @@
 Example::
 
     import chaos
-    scenario = chaos.load_scenario("scenarios/network/db-latency.yaml", profile="quick")
+    scenario = chaos.load_scenario("scenarios/network/latency.yaml", profile="quick")
     result = chaos.Runner(scenario, report_dir="reports/runs/now").run()
     print(result.exit_code, result.paths.html)
 

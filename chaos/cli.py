@@ -1,4 +1,4 @@
-"""``fraiseql-chaos``: run, validate, list, schema, compare, report, up.
+"""``fraiseql-chaos``: run, validate, list, schema, compare, release, phases, report, up.
 
 The CLI parses arguments and calls the library; the library never imports it.
 Exit codes: 0 every expectation held (or the command succeeded), 1 an expectation failed or
@@ -51,10 +51,8 @@ def main() -> None:
 def run(paths: tuple[str, ...], tags: tuple[str, ...], profile: str, report_dir: Path | None,
         backend: str, quiet: bool) -> None:
     """Run scenario files (or every file in the folders given; default scenarios/)."""
-    from chaos.events import EventBus
-    from chaos.progress import Progress
     from chaos.report import write_suite_summary
-    from chaos.runner import Runner
+    from chaos.stack.pool import StackPool
 
     try:
         scenarios = _load(paths, profile, tags)
@@ -62,13 +60,28 @@ def run(paths: tuple[str, ...], tags: tuple[str, ...], profile: str, report_dir:
         _err(f"invalid scenario: {exc}")
         sys.exit(2)
     root = report_dir or Path("reports/runs") / time.strftime("%Y%m%d-%H%M%S")
+    stacks = StackPool()  # scenarios with the same target share one running stack
+    try:
+        worst, reports = _run_all(scenarios, root, backend, quiet, stacks)
+    finally:
+        stacks.close()
+    if len(reports) > 1:
+        click.echo(f"suite summary: {write_suite_summary(reports, root)}")
+    sys.exit(worst)
+
+
+def _run_all(scenarios: list, root: Path, backend: str, quiet: bool, stacks: object) -> tuple[int, list]:
+    from chaos.events import EventBus
+    from chaos.progress import Progress
+    from chaos.runner import Runner
+
     worst, reports = 0, []
     for scenario in scenarios:
         bus = EventBus()
         if not quiet:
             bus.subscribe(Progress(sys.stderr))
         folder = root / scenario.name if len(scenarios) > 1 else root
-        result = Runner(scenario, report_dir=folder, bus=bus, backend=backend).run()
+        result = Runner(scenario, report_dir=folder, bus=bus, backend=backend, stacks=stacks).run()
         reports.append(result.report)
         verdict = result.report["outcome"].upper()
         click.echo(f"{scenario.name}: {verdict} (score {result.report['score']['value']}) "
@@ -81,9 +94,7 @@ def run(paths: tuple[str, ...], tags: tuple[str, ...], profile: str, report_dir:
         worst = max(worst, result.exit_code)
         if result.exit_code > 2:  # interrupted by a signal: stop the suite
             break
-    if len(reports) > 1:
-        click.echo(f"suite summary: {write_suite_summary(reports, root)}")
-    sys.exit(worst)
+    return worst, reports
 
 
 @main.command()
@@ -128,12 +139,26 @@ def schema() -> None:
 @click.argument("new", type=click.Path(exists=True))
 @click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
               help="Also write the comparison as an HTML page.")
-def compare(old: str, new: str, html_path: Path | None) -> None:
-    """Compare two reports (files or folders); exit 1 on a regression."""
-    from chaos.compare import compare_paths, render_html, render_table
+@click.option("--latency-ratio", type=float, default=None,
+              help="A latency regression needs new/old p50 or p99 at least this (default 1.2).")
+@click.option("--error-rate-increase", type=float, default=None,
+              help="A phase's error rate may grow by this much, absolute (default 0.02).")
+@click.option("--score-drop", type=float, default=None, help="Points the score may lose (default 5).")
+@click.option("--recovery-increase-s", type=float, default=None,
+              help="Seconds recovery may take longer (default 5).")
+def compare(old: str, new: str, html_path: Path | None, latency_ratio: float | None,
+            error_rate_increase: float | None, score_drop: float | None,
+            recovery_increase_s: float | None) -> None:
+    """Compare two reports, folders of reports or release records; exit 1 on a regression."""
+    import dataclasses
 
+    from chaos.compare import Thresholds, compare_paths, render_html, render_table
+
+    given = {"latency_ratio": latency_ratio, "error_rate_increase": error_rate_increase,
+             "score_drop": score_drop, "recovery_increase_s": recovery_increase_s}
+    thresholds = dataclasses.replace(Thresholds(), **{k: v for k, v in given.items() if v is not None})
     try:
-        result = compare_paths(old, new)
+        result = compare_paths(old, new, thresholds)
     except ChaosError as exc:
         _err(str(exc))
         sys.exit(2)
@@ -142,6 +167,48 @@ def compare(old: str, new: str, html_path: Path | None) -> None:
         html_path.write_text(render_html(result), encoding="utf-8")
         click.echo(f"html: {html_path}")
     sys.exit(1 if result.regressed else 0)
+
+
+@main.command()
+@click.argument("report_dir", type=click.Path(exists=True, path_type=Path))
+@click.option("--version", "version", default=None, help="Default: the installed fraiseql version.")
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="Default: reports/releases/<version>.json")
+def release(report_dir: Path, version: str | None, output: Path | None) -> None:
+    """Bundle every report under REPORT_DIR into a release record."""
+    from importlib import metadata
+
+    from chaos.report.release import make_release, reports_in, write_release
+
+    version = version or metadata.version("fraiseql")
+    try:
+        record = make_release(reports_in(report_dir), version)
+    except ChaosError as exc:
+        _err(str(exc))
+        sys.exit(2)
+    path = write_release(record, output or Path("reports/releases") / f"{version}.json")
+    failed = [r["scenario"]["name"] for r in record["reports"] if r["exit_code"] != 0]
+    click.echo(f"{path}: {len(record['reports'])} scenarios of version {version}"
+               + (f"; not passed: {', '.join(failed)}" if failed else ""))
+
+
+@main.command()
+@click.argument("record", type=click.Path(exists=True, path_type=Path))
+@click.option("--scenarios", "scenario_dir", default="scenarios", show_default=True)
+@click.option("--output", type=click.Path(path_type=Path), default=Path(".phases"), show_default=True)
+def phases(record: Path, scenario_dir: str, output: Path) -> None:
+    """Rewrite the .phases/ pages from the scenario files and a release record (or run folder)."""
+    from chaos.report.phases import write_phases
+    from chaos.report.release import reports_in
+
+    try:
+        scenarios = _load((scenario_dir,), "quick")
+        reports = reports_in(record)
+    except ChaosError as exc:
+        _err(str(exc))
+        sys.exit(2)
+    for path in write_phases(scenarios, reports, output, record.name):
+        click.echo(str(path))
 
 
 @main.command()

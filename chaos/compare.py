@@ -8,7 +8,7 @@ recovery time, integrity counts and the score have thresholds of their own.
 
 Example::
 
-    result = compare_paths("reports/releases/0.1.0.json", "reports/runs/latest/")
+    result = compare_paths("reports/releases/0.1.0.json", "reports/runs/latest/")   # or two folders
     print(render_table(result)); sys.exit(1 if result.regressed else 0)
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 from scipy.stats import mannwhitneyu
 
-from chaos.report.model import find_reports, load_report
+from chaos.report.release import reports_in
 
 MIN_SAMPLES = 8  # below this a rank test says nothing useful
 
@@ -109,7 +109,7 @@ def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any],
 
 
 def _by_scenario(path: str | Path) -> dict[str, dict[str, Any]]:
-    return {r["scenario"]["name"]: r for r in map(load_report, find_reports(path))}
+    return {r["scenario"]["name"]: r for r in reports_in(path)}
 
 
 def compare_paths(old: str | Path, new: str | Path,

@@ -26,7 +26,7 @@ from chaos.pytest_fixtures import (  # noqa: F401  (fixtures are registered by i
     chaos_toxiproxy,
 )
 
-FAMILIES = ("network", "database", "cache", "auth", "resources")
+FAMILIES = ("network", "database", "cache", "auth", "resources", "combined", "observability")
 MARKERS = {
     "chaos": "resilience harness tests (real faults against a real stack)",
     **{f"chaos_{family}": f"chaos scenarios of the {family} family" for family in FAMILIES},
@@ -64,6 +64,34 @@ def pytest_configure(config: pytest.Config) -> None:
         if not any(Path(arg.split("::")[0]).resolve() in (folder, *folder.parents)
                    for arg in config.args):
             config.args.append(str(folder))
+
+
+_STACKS_KEY = pytest.StashKey[Any]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Scenarios wanting the same stack run one after the other, so each worker starts few.
+    scenario_items = [item for item in items if isinstance(item, ScenarioItem)]
+    if scenario_items:
+        first = items.index(scenario_items[0])
+        others = [item for item in items if not isinstance(item, ScenarioItem)]
+        ordered = sorted(scenario_items, key=lambda item: repr(item.stack_key()))
+        items[:] = others[:first] + ordered + others[first:]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stacks = session.config.stash.get(_STACKS_KEY, None)
+    if stacks is not None:
+        stacks.close()
+
+
+def _stacks(config: pytest.Config) -> Any:
+    """This session's (this xdist worker's) StackPool, made on first use."""
+    if _STACKS_KEY not in config.stash:
+        from chaos.stack.pool import StackPool
+
+        config.stash[_STACKS_KEY] = StackPool()
+    return config.stash[_STACKS_KEY]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -106,10 +134,16 @@ class ScenarioItem(pytest.Item):
 
         config = config_from(self.config)
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        result = Runner(self.scenario, report_dir=config.report_dir / worker / self.scenario.name).run()
+        result = Runner(self.scenario, report_dir=config.report_dir / worker / self.scenario.name,
+                        stacks=_stacks(self.config)).run()
         self.user_properties.append(("chaos_report", str(result.paths.html)))
         if result.exit_code != 0:
             raise ScenarioFailed(result.report, result.paths.html)
+
+    def stack_key(self) -> tuple[Any, ...]:
+        target = self.scenario.target
+        return (target.rows, target.auth, sorted(target.app_env().items()), target.workers,
+                target.auth_options.jwks_max_age_s)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ScenarioFailed):

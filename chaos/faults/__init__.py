@@ -10,6 +10,7 @@ import importlib
 from chaos.faults.base import (
     CLEANERS,
     REGISTRY,
+    Check,
     Evidence,
     Fault,
     FaultContext,
@@ -19,7 +20,14 @@ from chaos.faults.base import (
     register_cleaner,
 )
 
-FAMILY_MODULES = ("chaos.faults.network", "chaos.faults.database", "chaos.faults.inprocess")
+FAMILY_MODULES = (
+    "chaos.faults.network",
+    "chaos.faults.database",
+    "chaos.faults.cache",
+    "chaos.faults.auth",
+    "chaos.faults.resources",
+    "chaos.faults.inprocess",
+)
 
 for _module in FAMILY_MODULES:
     try:
@@ -32,6 +40,7 @@ __all__ = [
     "CLEANERS",
     "FAMILY_MODULES",
     "REGISTRY",
+    "Check",
     "Evidence",
     "Fault",
     "FaultContext",

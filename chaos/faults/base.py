@@ -46,11 +46,26 @@ class FaultParams(BaseModel):
 
 
 @dataclass(frozen=True)
+class Check:
+    """A promise the fault's own measurements judge (all forged tokens refused, at most one
+    JWKS fetch per cooldown, ...); each becomes a verdict of the run."""
+
+    name: str
+    passed: bool
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "passed": bool(self.passed), "message": self.message}
+
+
+@dataclass(frozen=True)
 class Evidence:
-    """Whether the fault demonstrably acted, and the numbers that show it (JSON-serialisable)."""
+    """Whether the fault demonstrably acted, the numbers that show it (JSON-serialisable),
+    and the checks its numbers settle."""
 
     fired: bool
     details: dict[str, Any] = field(default_factory=dict)
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass
@@ -78,7 +93,13 @@ class Fault(abc.ABC):
         """Undo ``apply``; idempotent and safe if ``apply`` failed half-way."""
 
     @abc.abstractmethod
-    async def evidence(self, ctx: FaultContext) -> Evidence: ...
+    async def evidence(self, ctx: FaultContext) -> Evidence:
+        """Read while the fault is still in place (toxics and sessions vanish on revert)."""
+
+    async def settle(self, ctx: FaultContext) -> list[Check]:
+        """Checks that can only be judged after the revert (the app recovered, what a side
+        flood's requests got back); none by default."""
+        return []
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"

@@ -123,7 +123,7 @@ class BlogUser(HttpUser):
             body = response.json() if status is not None else None
         except ValueError:
             body = None
-        outcome = ops.read_outcome(op, status, body)
+        outcome = ops.read_outcome(op, status, body, variables)
         if status is None:
             outcome = ops.Outcome(error=f"no response: {type(response.error).__name__}: {response.error}"[:300])
         self._learn(outcome)

@@ -68,8 +68,20 @@ class Outcome:
     user_ids: list[str] = field(default_factory=list)
 
 
-def read_outcome(op: str, status: int | None, body: Any) -> Outcome:
-    """Interpret the answer ``body`` (parsed JSON or None) of operation ``op``."""
+WRONG_ANSWER = "WRONG_ANSWER"  # the client's own code: an answer that is not to its question
+
+
+def read_outcome(op: str, status: int | None, body: Any,
+                 variables: dict[str, Any] | None = None) -> Outcome:
+    """Interpret the answer ``body`` (parsed JSON or None) of operation ``op``.
+
+    Reads are checked against their question, as a careful client would: ``read_post``
+    must answer with the post it asked for, ``read_posts`` with a list. An answer to
+    another question (a cache serving the wrong entry) counts as an error, ``WRONG_ANSWER``.
+    """
+    wrong = _wrong_answer(op, body, variables or {})
+    if wrong is not None:
+        return Outcome(codes=[WRONG_ANSWER], error=wrong)
     if not isinstance(body, dict):
         return Outcome(error=None if status is None else f"HTTP {status} without a GraphQL body")
     errors = body.get("errors") or []
@@ -91,3 +103,16 @@ def read_outcome(op: str, status: int | None, body: Any) -> Outcome:
                    post_ids=[str(p["id"]) for p in posts if isinstance(p, dict) and "id" in p],
                    user_ids=[str(p["author"]["id"]) for p in posts
                              if isinstance(p, dict) and isinstance(p.get("author"), dict)])
+
+
+def _wrong_answer(op: str, body: Any, variables: dict[str, Any]) -> str | None:
+    if not isinstance(body, dict) or body.get("errors") or not isinstance(body.get("data"), dict):
+        return None
+    data = body["data"]
+    if op == "read_post" and "id" in variables:
+        post = data.get("post")
+        if isinstance(post, dict) and str(post.get("id")) != str(variables["id"]):
+            return f"asked for post {variables['id']}, got post {post.get('id')}"
+    if op == "read_posts" and not isinstance(data.get("posts"), list):
+        return f"posts is not a list: {str(data.get('posts'))[:80]}"
+    return None

@@ -23,6 +23,7 @@ from chaos.report.stats import summarize, timeline
 from chaos.runner.judge import (
     judge_phase,
     judge_steady,
+    judge_telemetry,
     observable_effect,
     recovery_time,
     verdict,
@@ -117,14 +118,27 @@ def assemble(o: Observed) -> dict[str, Any]:
                 f["effect"] = effect
             last_revert = max((f["reverted_s"] for f in mine if f["reverted_s"] is not None),
                               default=None)
-            rec = (recovery_time(points, last_revert, duration_s, s.steady_state)
+            # Recovery is judged until the next fault is applied (a later phase's fault is
+            # not this phase's failure to recover), or the end of the run.
+            window_end = min((f["applied_s"] for f in o.faults
+                              if last_revert is not None and f["applied_s"] >= last_revert),
+                             default=duration_s)
+            rec = (recovery_time(points, last_revert, window_end, s.steady_state)
                    if last_revert is not None else None)
             verdicts += judge_phase(planned.name, summary, baseline, expectation, effect, rec,
                                     bool(mine))
+            names = [p.name for p in o.plan]
+            following = names[names.index(planned.name) + 1] if planned.name != names[-1] else "end"
+            verdicts += judge_telemetry(planned.name, summary["requests"],
+                                        o.telemetry.get(planned.name), o.telemetry.get(following),
+                                        expectation)
         for f in o.faults:
             fired = bool((f.get("evidence") or {}).get("fired"))
             verdicts.append(verdict(f["phase"], f"fault {f['type']} fired", fired,
                                     "evidence: " + str((f.get("evidence") or {}).get("details"))))
+            for check in (f.get("evidence") or {}).get("checks", []):
+                verdicts.append(verdict(f["phase"], f"fault {f['type']}: {check['name']}",
+                                        check["passed"], check["message"]))
         if o.integrity is not None:
             verdicts += [
                 verdict("-", "integrity.max_lost", o.integrity["lost"] <= s.integrity.max_lost,

@@ -170,3 +170,46 @@ def recovery_time(points: Sequence[Mapping[str, Any]], revert_s: float, end_s: f
         elif recovered_at is None:
             recovered_at = point["t_s"]
     return None if recovered_at is None else max(0.0, recovered_at - revert_s)
+
+
+REQUEST_SPAN = "graphql.request"
+REQUEST_HISTOGRAM = "fraiseql.request.duration"
+
+
+def _recorded(snapshot: Mapping[str, Any] | None) -> tuple[int, int] | None:
+    """(request spans finished, request durations recorded) in one agent snapshot."""
+    if not snapshot:
+        return None
+    spans = int((snapshot.get("spans") or {}).get(REQUEST_SPAN, 0))
+    points = (snapshot.get("metrics") or {}).get(REQUEST_HISTOGRAM, [])
+    return spans, sum(int(p.get("count", 0)) for p in points)
+
+
+def judge_telemetry(phase: str, requests: int, start: Mapping[str, Any] | None,
+                    end: Mapping[str, Any] | None, expectation: Any) -> list[dict[str, Any]]:
+    """Did the app's telemetry see every request the load sent during the phase?
+
+    ``start`` and ``end`` are the chaos agent's snapshots at the phase's edges; a request
+    still in flight at an edge is counted on one side only, so coverage can be slightly
+    off 1 either way."""
+    wanted = [(name, getattr(expectation, f"min_{name}_coverage"), index)
+              for index, name in enumerate(("span", "metric"))]
+    wanted = [w for w in wanted if w[1] is not None]
+    if not wanted:
+        return []
+    a, b = _recorded(start), _recorded(end)
+    out = []
+    for name, limit, index in wanted:
+        label = f"min_{name}_coverage"
+        if a is None or b is None or not requests:
+            out.append(verdict(phase, label, False,
+                               "no telemetry snapshots from the app's chaos agent" if requests
+                               else "no requests in the phase"))
+            continue
+        seen = b[index] - a[index]
+        coverage = seen / requests
+        what = "graphql.request spans" if name == "span" else "request duration records"
+        out.append(verdict(phase, label, coverage >= limit,
+                           f"{seen} {what} for {requests} requests sent ({coverage:.1%}, "
+                           f"limit {limit:.0%})"))
+    return out

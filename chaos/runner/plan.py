@@ -17,6 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+# The harness's own phases have floors of their own (a scenario's ``min_phase_s`` is about
+# its fault phases): long enough for a few hundred requests at the usual load, short
+# enough that a quick suite of dozens of scenarios fits in a CI run.
+BASELINE_MIN_S = 6.0
+RECOVERY_MIN_S = 6.0
+RECOVERY_MARGIN_S = 3.0  # after the longest recovery_within_s: time to see it stay healthy
+STEADY_MIN_S = 5.0
+
+
 @dataclass(frozen=True)
 class PlannedFault:
     spec: Any  # the fault's validated params (a FaultParams model)
@@ -43,7 +52,6 @@ def _factor(scenario: Any) -> float:
 
 def plan_phases(scenario: Any) -> list[PlannedPhase]:
     factor = _factor(scenario)
-    floor = scenario.min_phase_s
     recovery_within = [e.recovery_within_s for e in scenario.expectations.values()
                        if e.recovery_within_s is not None]
     own_baseline = scenario.phases[0].name == "baseline" and not scenario.phases[0].faults
@@ -61,7 +69,7 @@ def plan_phases(scenario: Any) -> list[PlannedPhase]:
 
     add("warmup", "warmup", max(2.0, 5.0 * factor))
     if not own_baseline:
-        add("baseline", "baseline", max(floor, 20.0 * factor))
+        add("baseline", "baseline", max(BASELINE_MIN_S, 20.0 * factor))
     for index, phase in enumerate(scenario.phases):
         start = clock
         faults = tuple(
@@ -72,6 +80,7 @@ def plan_phases(scenario: Any) -> list[PlannedPhase]:
         )
         kind = "baseline" if own_baseline and index == 0 else ("fault" if faults else "phase")
         add(phase.name, kind, phase.duration_s, faults)
-    add("recovery", "recovery", max(floor, 20.0 * factor, max(recovery_within, default=0) + 5.0))
-    add("steady", "steady", max(floor, 10.0 * factor))
+    add("recovery", "recovery",
+        max(RECOVERY_MIN_S, 20.0 * factor, max(recovery_within, default=0) + RECOVERY_MARGIN_S))
+    add("steady", "steady", max(STEADY_MIN_S, 10.0 * factor))
     return phases

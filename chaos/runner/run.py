@@ -2,8 +2,8 @@
 
 Example::
 
-    result = Runner(load_scenario("scenarios/network/db-latency.yaml", "quick"),
-                    report_dir=Path("reports/runs/now/db-latency")).run()
+    result = Runner(load_scenario("scenarios/network/latency.yaml", "quick"),
+                    report_dir=Path("reports/runs/now/network-latency")).run()
     sys.exit(result.exit_code)     # 0 every expectation held, 1 one failed, 2 stack/file error
 """
 
@@ -56,7 +56,8 @@ class Runner:
 
     def __init__(self, scenario: Any, profile: str | None = None,
                  report_dir: str | Path | None = None, *, stack: Any = None,
-                 bus: EventBus | None = None, backend: str = "local") -> None:
+                 bus: EventBus | None = None, backend: str = "local",
+                 stacks: Any = None) -> None:
         if profile is not None and profile != scenario.profile:
             raise ScenarioError(str(scenario.path), "profile",
                                 f"scenario was loaded with profile {scenario.profile!r}, "
@@ -65,6 +66,7 @@ class Runner:
         self.report_dir = Path(report_dir or Path("reports/runs") / time.strftime("%Y%m%d-%H%M%S")
                                / scenario.name)
         self.given_stack = stack
+        self.stacks = stacks  # a chaos.stack.pool.StackPool shared by a suite, or None
         self.bus = bus or EventBus()
         self.backend = backend
 
@@ -104,20 +106,31 @@ class Runner:
         self.bus.emit(RunFinished(report["exit_code"], report["duration_s"], observed.error))
         return RunResult(report["exit_code"], report, paths)
 
+    def stack_options(self) -> Any:
+        """The StackOptions this scenario's target asks for."""
+        from chaos.stack.stack import StackOptions
+
+        target = self.scenario.target
+        log_dir = self.report_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        return StackOptions(backend=self.backend, rows=target.rows, auth=target.auth,
+                            app_env=target.app_env(), workers=target.workers,
+                            jwks_max_age_s=target.auth_options.jwks_max_age_s, log_dir=log_dir)
+
     @contextlib.asynccontextmanager
     async def _stack(self) -> AsyncIterator[Any]:
         if self.given_stack is not None:
             yield self.given_stack
             return
-        from chaos.stack.stack import Stack, StackOptions
+        from chaos.stack.stack import Stack
 
-        target = self.scenario.target
-        log_dir = self.report_dir / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        stack = Stack(StackOptions(backend=self.backend, rows=target.rows, auth=target.auth,
-                                   log_dir=log_dir))
+        options = self.stack_options()
+        stack = None if self.stacks is not None else Stack(options)
         try:
-            await stack.start()
+            if stack is None:
+                stack = await self.stacks.acquire(options)
+            else:
+                await stack.start()
         except ChaosError:
             raise
         except Exception as exc:  # whatever broke, the run reports it as "could not start"
@@ -125,7 +138,8 @@ class Runner:
         try:
             yield stack
         finally:
-            await stack.stop()
+            if self.stacks is None:
+                await stack.stop()
 
     async def _run(self, o: Observed) -> None:
         from chaos.faults import REGISTRY, FaultContext, clean_leftovers
@@ -151,18 +165,26 @@ class Runner:
         total_s = o.plan[-1].end_s
         tokens = None
         if s.target.auth and getattr(stack, "issuer", None) is not None:
-            tokens = [stack.issuer.mint() for _ in range(max(1, s.load.users))]
+            count = s.load.distinct_tokens or max(1, s.load.users)
+            subjects = await _user_ids(stack, count)
+            tokens = await asyncio.to_thread(
+                lambda: [stack.issuer.mint(subject=subjects[i % len(subjects)] if subjects
+                                           else f"load-user-{i}", ttl_s=3600)
+                         for i in range(count)])
         load = LoadProcess(LoadOptions(
             app_url=stack.app_url, users=s.load.users, rate_per_s=s.load.rate_per_s,
             mix=dict(s.load.mix), duration_s=total_s + LOAD_MARGIN_S, seed=s.seed,
             log_path=self.report_dir / "requests.jsonl", tokens=tokens,
-            authenticated_share=s.load.authenticated_share, retry_share=s.load.retry_share))
+            authenticated_share=s.load.authenticated_share, retry_share=s.load.retry_share,
+            timeout_s=s.load.timeout_s))
         await asyncio.to_thread(load.start)
         o.t0 = time.time()
         tail = _Tail(self.report_dir / "requests.jsonl", o, self.bus)
         try:
             for phase in o.plan:
                 await self._phase(phase, o, stack, ctx, rollback, registry, tail, load)
+            if getattr(stack, "agent_token", None):  # closes the last phase's telemetry window
+                o.telemetry["end"] = await fetch_metrics(stack.app_url, stack.agent_token)
         finally:
             await asyncio.shield(asyncio.to_thread(load.stop))
             tail.read()
@@ -202,10 +224,16 @@ class Runner:
         _, fault, entry = item
         try:  # evidence while the fault is still in place: toxics and sessions vanish on revert
             evidence = await fault.evidence(ctx)
-            entry["evidence"] = {"fired": bool(evidence.fired), "details": evidence.details}
+            entry["evidence"] = {"fired": bool(evidence.fired), "details": evidence.details,
+                                 "checks": [check.as_dict() for check in evidence.checks]}
         except Exception as exc:
-            entry["evidence"] = {"fired": False, "details": {"error": str(exc)}}
+            entry["evidence"] = {"fired": False, "details": {"error": str(exc)}, "checks": []}
         await rollback.revert(fault)
+        try:  # checks only measurable once the fault is gone
+            entry["evidence"]["checks"] += [c.as_dict() for c in await fault.settle(ctx)]
+        except Exception as exc:  # noqa: BLE001 - reported as a failed check
+            entry["evidence"]["checks"].append(
+                {"name": "settle", "passed": False, "message": f"{type(exc).__name__}: {exc}"})
         assert o.t0 is not None
         entry["reverted_s"] = round(time.time() - o.t0, 3)
         self.bus.emit(FaultReverted(phase, fault.type, entry["reverted_s"],
@@ -218,6 +246,18 @@ class Runner:
             return
         result = await asyncio.to_thread(check_integrity, o.records, stack.admin_db_url)
         o.integrity = result.as_dict()
+
+
+async def _user_ids(stack: Any, count: int) -> list[str]:
+    """Ids of the blog's users, so signed-in requests (``me``) are about a real user."""
+    import psycopg
+
+    if not getattr(stack, "admin_db_url", None):
+        return []
+    async with await psycopg.AsyncConnection.connect(stack.admin_db_url) as conn:
+        rows = await (await conn.execute("SELECT id::text FROM tb_user ORDER BY id LIMIT %s",
+                                         (count,))).fetchall()
+    return [row[0] for row in rows]
 
 
 class _Tail:

@@ -3,7 +3,7 @@
 Example::
 
     from chaos.scenario import load_scenario
-    scenario = load_scenario("scenarios/network/db-latency.yaml", profile="quick")
+    scenario = load_scenario("scenarios/network/latency.yaml", profile="quick")
     scenario.phases[0].faults[0].type   # "latency"
 """
 

@@ -29,6 +29,9 @@ def cross_field_problems(scenario: Scenario) -> list[tuple[str, str]]:
         problems.append(("load.mix.me", "the 'me' query needs tokens: set target.auth: true"))
     if scenario.load.authenticated_share > 0 and not scenario.target.auth:
         problems.append(("load.authenticated_share", "authenticated requests need target.auth: true"))
+    if scenario.load.distinct_tokens and not scenario.target.auth:
+        problems.append(("load.distinct_tokens", "tokens need target.auth: true"))
+    problems.extend(target_config_problems(scenario))
     return problems
 
 
@@ -46,4 +49,25 @@ def _fault_window_problems(index: int, phase) -> list[tuple[str, str]]:
             problems.append((f"{where}.duration_s",
                              f"the fault ends at {at_s + duration_s:g} s, past the end of phase "
                              f"{phase.name!r} ({phase.duration_s:g} s)"))
+    return problems
+
+
+def target_config_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """``target.config`` names FraiseQLConfig fields, each with a value of the field's type."""
+    from dataclasses import fields
+
+    from fraiseql.config import FraiseQLConfig
+
+    defaults = {f.name: f.default for f in fields(FraiseQLConfig)}
+    problems = []
+    for name, value in scenario.target.config.items():
+        where = f"target.config.{name}"
+        if name not in defaults:
+            problems.append((where, f"not a FraiseQLConfig field (known: {', '.join(sorted(defaults))})"))
+            continue
+        expected = type(defaults[name])
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            continue
+        if type(value) is not expected:
+            problems.append((where, f"expects {expected.__name__}, got {type(value).__name__} {value!r}"))
     return problems

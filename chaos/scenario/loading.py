@@ -5,7 +5,7 @@ path (``phases[1].faults[0].latency_ms``) and the reason.
 
 Example::
 
-    scenario = load_scenario("scenarios/network/db-latency.yaml", profile="quick")
+    scenario = load_scenario("scenarios/network/latency.yaml", profile="quick")
     suite = load_scenarios(["scenarios/"], tags={"network"})
 """
 

@@ -36,13 +36,53 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+ConfigValue = bool | int | float | str
+
+
+class AuthOptions(_Frozen):
+    """How the app's JWT provider caches keys and users (``FRAISEQL_AUTH_*``); unset: its defaults."""
+
+    jwks_ttl_s: Annotated[float, Field(gt=0)] | None = None
+    jwks_min_ttl_s: Annotated[float, Field(gt=0)] | None = None
+    jwks_max_stale_s: Annotated[float, Field(ge=0)] | None = None
+    kid_cooldown_s: Annotated[float, Field(ge=0)] | None = None
+    leeway_s: Annotated[float, Field(ge=0)] | None = None
+    user_cache_ttl_s: Annotated[float, Field(ge=0)] | None = None
+    jwks_max_age_s: Annotated[int, Field(ge=0)] = Field(
+        3600, description="Cache-Control max-age the local issuer sends with its JWKS")
+
+    def app_env(self) -> dict[str, str]:
+        """The app's environment variables for the options that are set."""
+        names = {"jwks_ttl_s": "JWKS_TTL_S", "jwks_min_ttl_s": "JWKS_MIN_TTL_S",
+                 "jwks_max_stale_s": "JWKS_MAX_STALE_S", "kid_cooldown_s": "KID_COOLDOWN_S",
+                 "leeway_s": "LEEWAY_S", "user_cache_ttl_s": "USER_CACHE_TTL_S"}
+        return {f"FRAISEQL_AUTH_{env}": f"{getattr(self, field):g}"
+                for field, env in names.items() if getattr(self, field) is not None}
+
+
 class Target(_Frozen):
-    """The application under test and the size of its data."""
+    """The application under test, the size of its data, and how it is configured."""
 
     app: str = Field("examples.blog.app:app", pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
                      description="ASGI application as 'module:attr'")
     rows: int = Field(1000, ge=1, le=10_000_000, description="posts seeded in the database")
-    auth: bool = Field(False, description="bearer tokens from the local issuer are required")
+    auth: bool = Field(True, description="the app verifies bearer tokens from the local issuer")
+    auth_options: AuthOptions = Field(default_factory=AuthOptions)
+    workers: int = Field(1, ge=1, le=8, description="app worker processes (uvicorn --workers)")
+    config: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], ConfigValue] = Field(
+        default_factory=dict,
+        description="FraiseQLConfig fields for the app (passed as FRAISEQL_<FIELD>)")
+
+    def app_env(self) -> dict[str, str]:
+        """What the app's process gets on top of the stack's own environment."""
+        env = {f"FRAISEQL_{name.upper()}": _env_value(value) for name, value in self.config.items()}
+        return env | (self.auth_options.app_env() if self.auth else {})
+
+
+def _env_value(value: ConfigValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 class LoadSpec(_Frozen):
@@ -58,6 +98,11 @@ class LoadSpec(_Frozen):
     retry_share: Rate = Field(
         0.5, description="chance that a write with an unknown outcome is retried with the same key"
     )
+    distinct_tokens: int = Field(
+        0, ge=0, le=20_000,
+        description="tokens minted for the load (0: one per user); many distinct tokens miss the "
+                    "app's user-context cache, so every request verifies a signature")
+    timeout_s: float = Field(10.0, gt=0, le=600, description="the client's timeout per request")
 
     @model_validator(mode="after")
     def _some_weight(self) -> LoadSpec:
@@ -100,6 +145,10 @@ class Expectation(_Frozen):
     no_5xx_without_graphql_body: bool = True
     recovery_within_s: Annotated[float, Field(ge=0)] | None = None
     expect_effect: bool = True
+    min_span_coverage: Rate | None = Field(
+        None, description="graphql.request spans the app finished / requests the load sent")
+    min_metric_coverage: Rate | None = Field(
+        None, description="fraiseql.request.duration records / requests the load sent")
 
 
 class IntegrityLimits(_Frozen):

@@ -44,8 +44,10 @@ class AppProcess:
         asgi_app: str = BLOG_APP,
         log_dir: Path | None = None,
         start_timeout_s: float = 60.0,
+        workers: int = 1,
     ) -> None:
         self.env = dict(env)
+        self.workers = workers
         self.asgi_app = asgi_app
         self.start_timeout_s = start_timeout_s
         self._log_dir = log_dir
@@ -66,7 +68,7 @@ class AppProcess:
         return self._process.pid if self._process else None
 
     async def start(self) -> None:
-        self.port = free_port()
+        self.port = self.port or free_port()  # a restart keeps the address clients know
         log_dir = self._log_dir or Path(tempfile.mkdtemp(prefix="fraiseql-app-"))
         self.log_path = log_dir / "app.log"
         python_path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
@@ -74,6 +76,8 @@ class AppProcess:
             sys.executable, "-m", "uvicorn", self.asgi_app,
             "--host", LOOPBACK, "--port", str(self.port), "--log-level", "warning",
         ]
+        if self.workers > 1:  # uvicorn's supervisor restarts a worker that dies
+            command += ["--workers", str(self.workers)]
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
                 command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -102,6 +106,40 @@ class AppProcess:
             process.kill()
             await asyncio.to_thread(process.wait, 5)
 
+    def worker_pids(self) -> list[int]:
+        """The processes serving requests: uvicorn's workers under its supervisor when
+        ``workers > 1``, else the one process."""
+        if self._process is None or self._process.poll() is not None:
+            return []
+        if self.workers == 1:
+            return [self._process.pid]
+        try:
+            children = Path(f"/proc/{self._process.pid}/task/{self._process.pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(pid) for pid in children.split() if _is_worker(int(pid))]
+
+    def kill(self, pid: int | None = None) -> int:
+        """SIGKILL one worker (default: the first); returns its pid. Nothing is drained."""
+        pids = self.worker_pids()
+        victim = pid if pid is not None else (pids[0] if pids else None)
+        if victim is None:
+            raise StackError("the app is not running: nothing to kill")
+        os.kill(victim, signal.SIGKILL)
+        return victim
+
+    async def restart(self) -> None:
+        """Start the app again on the same port after it died (what a supervisor does)."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+        if process is not None:
+            await asyncio.to_thread(process.wait, 10)
+        await self.start()
+
+    def exited(self) -> bool:
+        return self._process is None or self._process.poll() is not None
+
     async def healthy(self) -> bool:
         """Both /health (the process answers) and /ready (its database answers) say 200."""
         try:
@@ -115,3 +153,12 @@ class AppProcess:
 
     def logs(self) -> str:
         return tail(self.log_path)
+
+
+def _is_worker(pid: int) -> bool:
+    """A child of uvicorn's supervisor that serves requests (not multiprocessing's tracker)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"resource_tracker" not in cmdline

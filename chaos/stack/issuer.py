@@ -188,6 +188,7 @@ class LocalIssuer:
         self.mode = "ok"
         self.fail_status = 503
         self.delay_s = 0.0
+        self.max_age_s = 3600  # Cache-Control max-age of the JWKS answer
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -306,7 +307,7 @@ class LocalIssuer:
             await _respond(send, 200, b'{"keys": [{"kty": "RSA", "n": ')
         else:
             body = json.dumps(self.keyring.jwks()).encode()
-            await _respond(send, 200, body, extra=[(b"cache-control", b"public, max-age=3600")])
+            await _respond(send, 200, body, extra=[(b"cache-control", f"public, max-age={self.max_age_s}".encode())])
 
     async def _control(self, action: str, method: str, body: bytes, send: Any) -> None:
         options = json.loads(body or b"{}")

@@ -4,7 +4,8 @@
 (proxies ``postgres`` and ``cache`` to the cluster) -> the HTTPS issuer (proxy ``jwks``)
 -> the app in its own process, whose database, cache database and JWKS traffic go
 through those proxies. ``compose``: everything runs already (``docker-compose.chaos.yml``)
-and the addresses come from the environment. ``containers`` needs a Docker engine.
+and the addresses come from the environment. ``containers``: as ``local``, with PostgreSQL
+in a testcontainers container (needs a Docker engine).
 
 Example::
 
@@ -48,8 +49,15 @@ class StackOptions:
     rows: int = 200
     auth: bool = True
     app_env: Mapping[str, str] = field(default_factory=dict)
+    workers: int = 1
+    jwks_max_age_s: int = 3600  # the Cache-Control max-age the issuer sends with its JWKS
     log_dir: Path | None = None
     app_start_timeout_s: float = 60.0
+
+    def key(self) -> tuple[Any, ...]:
+        """What makes two stacks interchangeable (the log folder does not)."""
+        return (self.backend, self.rows, self.auth, tuple(sorted(self.app_env.items())),
+                self.workers, self.jwks_max_age_s)
 
 
 class IssuerComponent:
@@ -110,10 +118,9 @@ class Stack:
             elif backend == "compose":
                 await self._start_compose(os.environ)
             elif backend == "containers":
-                raise StackError(
-                    "the containers backend is not available: it runs the stack with "
-                    "testcontainers, which needs a Docker engine, and none answers here"
-                )
+                from chaos.stack.containers import ContainerPostgres
+
+                await self._start_local(ContainerPostgres(rows=self.options.rows))
             else:
                 raise StackError(f"unknown stack backend {backend!r} (local, compose, containers)")
         except BaseException:
@@ -129,12 +136,25 @@ class Stack:
             except Exception:  # noqa: BLE001 - keep stopping the rest, say what failed
                 logger.exception("stopping %s failed", component.name)
 
+    async def healthy(self) -> bool:
+        """Every started component answers (the app's /health and /ready among them)."""
+        if not self._started:
+            return False
+        for component in self._started:
+            try:
+                if not await component.healthy():
+                    return False
+            except Exception:  # noqa: BLE001 - a component that cannot even say is not healthy
+                return False
+        return True
+
     def logs(self) -> dict[str, str]:
         """Each started component's captured log, by name."""
         return {component.name: component.logs() for component in self._started}
 
-    async def _start_local(self) -> None:
-        self.postgres = PostgresComponent(rows=self.options.rows)
+    async def _start_local(self, postgres: Any = None) -> None:
+        """PostgreSQL (a local cluster, or the given component), then everything else."""
+        self.postgres = postgres or PostgresComponent(rows=self.options.rows)
         await self._start(self.postgres)
         self.admin_db_url = self.postgres.url
 
@@ -147,6 +167,7 @@ class Stack:
         env = {"DATABASE_URL": self.db_url, "CACHE_DATABASE_URL": self.cache_db_url}
         if self.options.auth:
             issuer = IssuerComponent()
+            issuer.issuer.max_age_s = self.options.jwks_max_age_s
             await self._start(issuer)
             self.issuer = issuer.issuer
             jwks_listen = f"{LOOPBACK}:{free_port()}"
@@ -165,6 +186,7 @@ class Stack:
             {**env, **self.options.app_env},
             log_dir=self.options.log_dir,
             start_timeout_s=self.options.app_start_timeout_s,
+            workers=self.options.workers,
         )
         await self._start(self.app)
         self.app_url = self.app.url

@@ -21,7 +21,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_validate_accepts_the_shipped_scenarios() -> None:
     result = cli("validate", "scenarios")
     assert result.returncode == 0, result.stderr
-    assert "network-db-latency" in result.stdout
+    assert "network-latency" in result.stdout and "auth-forged-token-flood" in result.stdout
 
 
 def test_validate_names_file_field_and_reason(tmp_path: Path) -> None:

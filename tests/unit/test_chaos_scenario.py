@@ -64,6 +64,9 @@ INVALID_CASES = {
     "no_phases.yaml": [": phases: ", "at least 1 item"],
     "missing_name.yaml": [": name: Field required"],
     "zero_profile_factor.yaml": [": profiles.quick: ", "greater than 0"],
+    "unknown_config_field.yaml": [": target.config.pool_maximum: not a FraiseQLConfig field",
+                                  "pool_max_size"],
+    "wrong_config_type.yaml": [": target.config.pool_max_size: expects int, got str 'twenty'"],
 }
 
 
