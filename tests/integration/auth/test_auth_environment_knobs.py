@@ -71,6 +71,17 @@ async def test_a_short_jwks_ttl_is_not_overridden_by_the_servers_max_age(from_en
     assert default.fetcher.expires_at - default.fetcher.last_success_at == pytest.approx(3600.0)
 
 
+async def test_a_short_server_max_age_needs_a_lower_min_ttl(from_env, issuer: LocalIssuer) -> None:
+    issuer.max_age_s = 3
+    try:
+        clamped = await from_env()  # max-age 3 raised to the default floor of 60 s
+        honoured = await from_env(FRAISEQL_AUTH_JWKS_MIN_TTL_S="1")
+    finally:
+        issuer.max_age_s = 3600
+    assert clamped.fetcher.expires_at - clamped.fetcher.last_success_at == pytest.approx(60.0)
+    assert honoured.fetcher.expires_at - honoured.fetcher.last_success_at == pytest.approx(3.0)
+
+
 async def test_max_staleness_drops_the_keys_of_a_failing_issuer(from_env, issuer: LocalIssuer) -> None:
     token = issuer.mint()
     tolerant = await from_env(FRAISEQL_AUTH_USER_CACHE_TTL_S="0")
