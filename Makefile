@@ -53,9 +53,11 @@ CARGO_TEST_ENV = CARGO_TARGET_DIR=target/cargo-test PYO3_PYTHON=$(shell command 
 test-rust: ## the Rust unit tests of fraiseql_rs
 	$(CARGO_TEST_ENV) cargo test --manifest-path fraiseql_rs/Cargo.toml --lib --quiet
 
-bench: ## pipeline and auth benchmarks, written to benchmarks/RESULTS.md
-	$(PYTHON) benchmarks/pipeline/bench_pipeline.py
+# The same commands as the "reproduce:" lines of benchmarks/RESULTS.md.
+bench: ## pipeline (on the example's v_post), auth and RBAC benchmarks, written to benchmarks/RESULTS.md
+	$(PYTHON) benchmarks/pipeline/bench_pipeline.py --example
 	$(PYTHON) benchmarks/auth/bench_auth.py
+	$(PYTHON) benchmarks/rbac/bench_rbac.py
 
 bench-e2e: ## FraiseQL vs Strawberry vs PostGraphile over HTTP (wrk), written to benchmarks/RESULTS.md
 	$(PYTHON) benchmarks/e2e/bench_e2e.py --write

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -46,9 +47,17 @@ def serve(app_path: str, host: str, port: int, workers: int, database_url: str |
     if ":" not in app_path:
         raise click.BadParameter("expected MODULE:APP, for example examples.blog.app:app")
     if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    sys.path.insert(0, os.getcwd())
+        os.environ["DATABASE_URL"] = database_url  # read by the app; inherited by workers
+    sys.path.insert(0, os.getcwd())  # spawned workers receive the parent's sys.path
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal so that a single
+    # worker dies *of* SIGTERM (status -15) while --workers N exits 0. A graceful stop is
+    # a success either way: the re-raised signal lands here and becomes exit status 0.
+    signal.signal(signal.SIGTERM, _exit_after_sigterm)
     uvicorn.run(app_path, host=host, port=port, workers=workers, log_level="info")
+
+
+def _exit_after_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @main.group()
@@ -88,41 +97,51 @@ DEMO_QUERY = """query Demo {
 @click.option("--query", "query_text", default=DEMO_QUERY, help="GraphQL query to send.")
 def demo(rows: int, query_text: str) -> None:
     """Start a throwaway PostgreSQL, load the blog example, serve it and query it over HTTP."""
+    from fraiseql.db.local import LocalPostgres, LocalPostgresError, free_port
+
+    click.echo("starting a throwaway PostgreSQL cluster ...", err=True)
+    try:
+        cluster = LocalPostgres(dbname="blog").start()
+    except LocalPostgresError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        _demo(cluster.url, free_port(), rows, query_text)
+    finally:
+        cluster.stop()
+
+
+def _demo(database_url: str, port: int, rows: int, query_text: str) -> None:
+    """Load the example into ``database_url``, serve it on ``port`` and print one answer."""
     import httpx
-    import port_for
     import uvicorn
 
     from examples.blog.database import init_database
-    from fraiseql.db.local import LocalPostgres
 
-    click.echo("starting a throwaway PostgreSQL cluster ...", err=True)
-    with LocalPostgres(dbname="blog") as pg:
-        click.echo(f"loading the blog example with {rows} posts into {pg.url} ...", err=True)
-        asyncio.run(init_database(pg.url, rows=rows, progress=_to_stderr))
-        os.environ["DATABASE_URL"] = pg.url
-        port = port_for.select_random()
-        server = uvicorn.Server(
-            uvicorn.Config("examples.blog.app:app", host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            deadline = time.monotonic() + 30
-            while not server.started:
-                if time.monotonic() > deadline or not thread.is_alive():
-                    raise click.ClickException("the example app did not start")
-                time.sleep(0.05)
-            url = f"http://127.0.0.1:{port}/graphql"
-            click.echo(f"POST {url}", err=True)
-            click.echo(query_text, err=True)
-            response = httpx.post(url, json={"query": query_text}, timeout=10)
-            click.echo(f"HTTP {response.status_code}", err=True)
-            click.echo(json.dumps(response.json(), indent=2, ensure_ascii=False))
-            if response.status_code != 200 or "errors" in response.json():
-                raise SystemExit(1)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+    click.echo(f"loading the blog example with {rows} posts into {database_url} ...", err=True)
+    asyncio.run(init_database(database_url, rows=rows, progress=_to_stderr))
+    os.environ["DATABASE_URL"] = database_url
+    server = uvicorn.Server(
+        uvicorn.Config("examples.blog.app:app", host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise click.ClickException("the example app did not start")
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/graphql"
+        click.echo(f"POST {url}", err=True)
+        click.echo(query_text, err=True)
+        response = httpx.post(url, json={"query": query_text}, timeout=10)
+        click.echo(f"HTTP {response.status_code}", err=True)
+        click.echo(json.dumps(response.json(), indent=2, ensure_ascii=False))
+        if response.status_code != 200 or "errors" in response.json():
+            raise SystemExit(1)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 if __name__ == "__main__":  # pragma: no cover

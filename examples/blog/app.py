@@ -19,6 +19,14 @@ Then, for example::
         ... on CreatePostSuccess { post { id } }
         ... on CreatePostError { code message } } }
 
+Access: with ``FRAISEQL_AUTH_*`` set (see ``fraiseql.auth.environment``), bearer tokens
+are verified and each user's roles and permissions come from the ``fraiseql_rbac`` tables
+that ``rbac.sql`` fills, merged with the token's own claims. Reads, ``createPost``,
+``updatePost`` and ``addComment`` stay open to everyone; ``me`` needs a user and
+``deletePost`` the permission ``post:delete`` (editors and admins have it through
+``post:*`` and ``*``). Introspection shows each caller only what it may use. Without
+``FRAISEQL_AUTH_*`` nobody is signed in, so nobody can delete a post.
+
 The declarations use their own ``registry`` so that importing the example never adds
 names to the default registry of the process that imports it (the test suite).
 """
@@ -29,10 +37,11 @@ import datetime
 import uuid
 
 import fraiseql.types as ft
-from fraiseql.auth import requires_auth
+from fraiseql.auth import requires_auth, requires_permission
 from fraiseql.auth.environment import provider_from_environment
 from fraiseql.config import FraiseQLConfig
 from fraiseql.http import create_app  # re-exported as fraiseql.create_app by the lead
+from fraiseql.rbac import RbacConfig
 from fraiseql.types import ID
 
 registry = ft.Registry()
@@ -194,6 +203,7 @@ class DeletePostError:
 
 
 @ft.mutation(function="fn_delete_post", invalidates=("tb_post", "tb_comment"), registry=registry)
+@requires_permission("post:delete")
 class DeletePost:
     """Delete a post and its comments (POST_NOT_FOUND)."""
 
@@ -236,9 +246,15 @@ class AddComment:
 # --- the application --------------------------------------------------------------------
 
 schema = ft.build_schema(registry)
-# DATABASE_URL is read when the app starts; FRAISEQL_AUTH_* turn on bearer tokens;
+# DATABASE_URL is read when the app starts; FRAISEQL_AUTH_* turn on bearer tokens, and
+# with them the database's roles and permissions (RBAC needs someone to authorise);
 # FRAISEQL_<SETTING> sets any FraiseQLConfig field (FRAISEQL_BREAKER_ENABLED=false, ...),
 # which is how the resilience harness starts the app with one behaviour switched off.
+auth = provider_from_environment()
 app = create_app(
-    schema=schema, auth=provider_from_environment(), config=FraiseQLConfig.from_environment()
+    schema=schema,
+    auth=auth,
+    rbac=RbacConfig() if auth is not None else None,
+    hide_unauthorized_in_introspection=True,
+    config=FraiseQLConfig.from_environment(),
 )

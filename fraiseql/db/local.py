@@ -1,10 +1,15 @@
 """A throwaway PostgreSQL cluster from the machine's own binaries.
 
-Used by the test suite, ``fraiseql db init`` demos and the resilience harness. Process
-management is pytest-postgresql's ``PostgreSQLExecutor`` (initdb, pg_ctl start/stop,
-waiting for the port); this module adds what it lacks: a temporary directory removed
-afterwards, a free loopback port, running the server as the ``postgres`` OS user when
-we are root (PostgreSQL refuses to run as root), and a few helpers.
+Used by the test suite, ``fraiseql demo``, the benchmarks and the resilience harness.
+Process management is pytest-postgresql's ``PostgreSQLExecutor`` (initdb, pg_ctl
+start/stop, waiting for the port); this module adds what it lacks: a temporary directory
+removed afterwards, a free loopback port, running the server as the ``postgres`` OS user
+when we are root (PostgreSQL refuses to run as root), and a few helpers.
+
+pytest-postgresql and port-for are not needed to *serve* an app, so they are the
+``local`` extra (also pulled in by ``chaos`` and ``dev``): ``pip install 'fraiseql[local]'``.
+Without them this module still imports; starting a cluster raises ``LocalPostgresError``
+saying what to install.
 
 Example::
 
@@ -24,10 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import port_for
 import psycopg
 from psycopg import sql
-from pytest_postgresql.executors import PostgreSQLExecutor
 
 # Settings for a disposable cluster: durability buys nothing in a temp dir.
 FAST_SETTINGS = {
@@ -40,6 +43,28 @@ FAST_SETTINGS = {
 
 class LocalPostgresError(RuntimeError):
     """The throwaway cluster could not be created or started (the message says why)."""
+
+
+MISSING_EXTRA = (
+    "a throwaway PostgreSQL needs the packages pytest-postgresql and port-for, "
+    "which are not installed: pip install 'fraiseql[local]' (or '[chaos]')"
+)
+
+
+def _helpers() -> tuple[Any, Any]:
+    """``(port_for, PostgreSQLExecutor)``, imported on first use: see the module docstring."""
+    try:
+        import port_for
+        from pytest_postgresql.executors import PostgreSQLExecutor
+    except ImportError as exc:
+        raise LocalPostgresError(f"{MISSING_EXTRA} ({exc})") from exc
+    return port_for, PostgreSQLExecutor
+
+
+def free_port() -> int:
+    """A free TCP port on this machine (port-for's choice, away from well-known ports)."""
+    port_for, _ = _helpers()
+    return int(port_for.select_random())
 
 
 def _find_pg_ctl() -> str:
@@ -69,12 +94,13 @@ class LocalPostgres:
     ) -> None:
         self.dbname = dbname
         self.host = host
-        self.port = port or port_for.select_random()
+        _helpers()  # fail here, with the install hint, rather than half-way through start()
+        self.port = port or free_port()
         self.settings = {**FAST_SETTINGS, **(settings or {})}
         self._pg_ctl = pg_ctl or _find_pg_ctl()
         self._os_user = os_user
         self._tmp: Path | None = None
-        self._executor: PostgreSQLExecutor | None = None
+        self._executor: Any = None  # pytest_postgresql's PostgreSQLExecutor once started
 
     @property
     def url(self) -> str:
@@ -99,7 +125,8 @@ class LocalPostgres:
         self._tmp = Path(tempfile.mkdtemp(prefix="fraiseql-pg-"))
         executable = self._executable_for_current_user(self._tmp)
         options = " ".join(f"-c {name}={value}" for name, value in self.settings.items())
-        self._executor = PostgreSQLExecutor(
+        _, executor_class = _helpers()
+        self._executor = executor_class(
             executable=executable,
             host=self.host,
             port=self.port,

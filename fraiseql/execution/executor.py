@@ -21,8 +21,9 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import json
 import copy
+import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,10 +53,12 @@ from fraiseql.db.repository import Repository
 from fraiseql.errors import DatabaseTimeout, DatabaseUnavailable, FraiseQLError, GraphQLRequestError
 from fraiseql.execution.access import AccessRules
 from fraiseql.execution.documents import DocumentCache, PreparedDocument
+from fraiseql.execution.introspection import mentions_introspection, merge_results, split_root_fields
 from fraiseql.execution.plans import PlanCache, PlannedOperation, plan_key
 from fraiseql.pipeline import build_response
 from fraiseql.pipeline.plan import PlanNotSupported, compiled_plan_for_root_field
 
+logger = logging.getLogger("fraiseql.execution")
 _PIPELINE = faults.point("pipeline.build")
 _FAST_KINDS = ("list", "one")
 
@@ -100,6 +103,7 @@ class Executor:
         cache: ResultCache | None = None,
         config: FraiseQLConfig | None = None,
         view_tables: dict[str, frozenset[str]] | None = None,
+        visible_schemas: Any = None,
     ) -> None:
         self.schema = schema
         self.db = db
@@ -111,6 +115,8 @@ class Executor:
         self._in_flight: dict[str, asyncio.Future[ExecutionOutcome]] = {}  # cache key -> leader
         # view -> base tables it reads; filled at start-up, consulted to tag cache entries.
         self.view_tables: dict[str, frozenset[str]] = view_tables if view_tables is not None else {}
+        # fraiseql.rbac.VisibleSchemas: introspection shows each caller only what it may use.
+        self.visible_schemas = visible_schemas
 
     async def execute(
         self, request: GraphQLRequest, context: RequestContext, extra_context: dict[str, Any] | None = None
@@ -124,6 +130,10 @@ class Executor:
             root = self.schema.get_root_type(operation.operation)
             assert root is not None  # validation rejected operations the schema lacks
             self.access.check(root, operation.selection_set, prepared.fragments, variables, context.user)
+        if self.visible_schemas is not None and kind == "query" and mentions_introspection(request.query):
+            outcome = await self._run_introspection(prepared, operation, request, variables, context, extra_context)
+            if outcome is not None:
+                return outcome
         if planned.fast is not None:
             return await self._run_fast(prepared, operation, request, variables, planned.fast, context, extra_context)
         # graphql-core coerces the client's raw variables itself.
@@ -364,6 +374,34 @@ class Executor:
         narrowed = replace_selection(operation, selections)
         return self._execute_core(prepared, narrowed, variables, context, extra_context)
 
+    # -- introspection on the caller's view ------------------------------------------
+
+    async def _run_introspection(
+        self,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
+        request: GraphQLRequest,
+        variables: dict[str, Any],
+        context: RequestContext,
+        extra_context: dict[str, Any] | None,
+    ) -> ExecutionOutcome | None:
+        """``__schema``/``__type`` on the caller's view, the rest on the schema; None when
+        the operation does not introspect after all."""
+        groups = self._root_fields(prepared, operation, variables)
+        intro, rest = split_root_fields(groups)
+        if not intro:
+            return None
+        raw = request.variables or {}
+        view = self.visible_schemas.for_user(context.user)
+        parts = [await self._execute_core(
+            prepared, replace_selection(operation, intro), raw, context, extra_context, schema=view
+        )]
+        if rest:
+            parts.append(await self._execute_core(
+                prepared, replace_selection(operation, rest), raw, context, extra_context
+            ))
+        return outcome_of(merge_results(list(groups), parts))
+
     # -- graphql-core path -----------------------------------------------------------
 
     async def _execute_core(
@@ -373,6 +411,8 @@ class Executor:
         variables: dict[str, Any],
         context: RequestContext,
         extra_context: dict[str, Any] | None,
+        *,
+        schema: GraphQLSchema | None = None,
     ) -> ExecutionResult:
         document = DocumentNode(definitions=(operation, *prepared.fragments.values()))
         context_value = {
@@ -385,7 +425,7 @@ class Executor:
             **(extra_context or {}),
         }
         result = execute(
-            self.schema,
+            schema or self.schema,
             document,
             variable_values=variables,
             context_value=context_value,
@@ -404,16 +444,7 @@ class Executor:
         extra_context: dict[str, Any] | None,
     ) -> ExecutionOutcome:
         result = await self._execute_core(prepared, operation, variables, context, extra_context)
-        payload: dict[str, Any] = {}
-        status = 200
-        codes: list[str] = []
-        if result.errors:
-            formatted = [format_error(e) for e in result.errors]
-            payload["errors"] = formatted
-            codes = [e["extensions"]["code"] for e in formatted]
-            status = status_for(result.errors, result.data)
-        payload["data"] = result.data
-        return ExecutionOutcome(json.dumps(payload).encode(), status, error_codes=codes)
+        return outcome_of(result)
 
     async def _invalidate_after_mutation(self, operation: OperationDefinitionNode) -> None:
         if self.cache is None or self.schema.mutation_type is None:
@@ -426,6 +457,20 @@ class Executor:
                 tables.update(getattr(meta, "invalidates", ()) or ())
         if tables:
             await self.cache.invalidate(sorted(tables))
+
+
+def outcome_of(result: ExecutionResult) -> ExecutionOutcome:
+    """A graphql-core result as response bytes and the status they deserve."""
+    payload: dict[str, Any] = {}
+    status = 200
+    codes: list[str] = []
+    if result.errors:
+        formatted = [format_error(e) for e in result.errors]
+        payload["errors"] = formatted
+        codes = [e["extensions"]["code"] for e in formatted]
+        status = status_for(result.errors, result.data)
+    payload["data"] = result.data
+    return ExecutionOutcome(json.dumps(payload).encode(), status, error_codes=codes)
 
 
 def replace_selection(
@@ -448,7 +493,9 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     formatted = error.formatted
     extensions = dict(formatted.get("extensions") or {})
     if original is not None and not isinstance(original, GraphQLError):
-        # An unexpected exception in a resolver: log-worthy, but its text stays here.
+        # An unexpected exception in a resolver: logged with its traceback; its text
+        # stays on the server.
+        logger.error("unexpected error in a resolver at %s", error.path, exc_info=original)
         formatted = {**formatted, "message": "Internal server error"}
         extensions.setdefault("code", "INTERNAL_SERVER_ERROR")
     extensions.setdefault("code", "BAD_USER_INPUT" if error.path is None else "GRAPHQL_ERROR")

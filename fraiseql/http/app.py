@@ -44,6 +44,7 @@ from fraiseql.http.maintenance import Maintenance
 from fraiseql.http.shedding import InFlight
 from fraiseql.http.shutdown import Drain
 from fraiseql.rbac import ensure_rbac_schema
+from fraiseql.rbac.visibility import VisibleSchemas
 
 logger = logging.getLogger("fraiseql")
 
@@ -63,6 +64,7 @@ class AppState:
     in_flight: InFlight | None = None  # GraphQL requests in flight (RequestGuard)
     drain: Drain | None = None
     maintenance: Maintenance | None = None
+    hide_unauthorized_in_introspection: bool = False
     startup_notes: list[str] = field(default_factory=list)
 
 
@@ -75,6 +77,7 @@ def create_app(
     auth: Any = None,
     config: FraiseQLConfig | None = None,
     rbac: Any = None,
+    hide_unauthorized_in_introspection: bool = False,
 ) -> Starlette:
     """Build the ASGI app serving ``/graphql``, ``/health`` and ``/ready``.
 
@@ -83,6 +86,8 @@ def create_app(
     ``schema`` defaults to the schema built from ``registry`` (the default registry).
     ``rbac`` (a ``fraiseql.rbac.RbacConfig``, needs ``auth``) merges each user's roles and
     permissions from the database's ``fraiseql_rbac`` tables into their token's.
+    ``hide_unauthorized_in_introspection`` answers ``__schema``/``__type`` without the
+    queries, mutations, types and fields the caller may not use (``fraiseql.rbac.visibility``).
     """
     if rbac is not None and auth is None:
         raise ValueError("rbac needs an auth provider: create_app(auth=..., rbac=...)")
@@ -90,7 +95,8 @@ def create_app(
         from fraiseql.schema import build_schema
 
         schema = build_schema(registry=registry)
-    state = AppState(schema=schema, config=config or FraiseQLConfig(), auth=auth, rbac=rbac)
+    state = AppState(schema=schema, config=config or FraiseQLConfig(), auth=auth, rbac=rbac,
+                     hide_unauthorized_in_introspection=hide_unauthorized_in_introspection)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -159,7 +165,8 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
         except FraiseQLError as exc:
             state.startup_notes.append(f"tables of {view} unknown ({exc.code}): not cached")
     state.executor = Executor(
-        state.schema, state.db, cache=state.cache, config=config, view_tables=tables
+        state.schema, state.db, cache=state.cache, config=config, view_tables=tables,
+        visible_schemas=VisibleSchemas(state.schema) if state.hide_unauthorized_in_introspection else None,
     )
     if state.rbac is not None:
         await _start_rbac(state)

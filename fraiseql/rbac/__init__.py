@@ -26,6 +26,7 @@ from fraiseql.rbac.permissions import PermissionSet
 from fraiseql.rbac.provider import RbacProvider
 from fraiseql.rbac.resolution import Resolution
 from fraiseql.rbac.resolver import PermissionResolver
+from fraiseql.rbac.visibility import VisibleSchemas
 
 __all__ = [
     "RBAC_DIRECTIVES",
@@ -36,6 +37,7 @@ __all__ = [
     "RbacConfig",
     "RbacProvider",
     "Resolution",
+    "VisibleSchemas",
     "add_role",
     "assign_role",
     "attach_directives",

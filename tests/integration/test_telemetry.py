@@ -74,12 +74,6 @@ def test_a_request_is_traced_and_measured(
     assert {200, 400} <= statuses
 
 
-def test_without_an_sdk_no_span_is_created(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telemetry, "tracing_enabled", lambda: False)
-    with telemetry.span("anything") as current:
-        assert current is None
-
-
 def test_retries_the_breaker_and_shedding_are_measured(
     sdk: tuple[InMemorySpanExporter, InMemoryMetricReader], blog_database_url: str
 ) -> None:
@@ -125,3 +119,81 @@ def installed(point: str, hook: object) -> Iterator[None]:
         yield
     finally:
         faults.remove(handle)
+
+
+# Runs in a fresh interpreter: this process may already have an SDK installed (above),
+# and OpenTelemetry never uninstalls one. Nothing is patched: a profiler *watches* every
+# Python call made while the real app answers real requests over the blog database.
+NO_SDK_PROBE = r"""
+import asyncio, collections, json, sys
+
+import httpx
+from opentelemetry import context, metrics, trace
+from opentelemetry.metrics._internal import _ProxyMeterProvider
+from opentelemetry.trace import ProxyTracerProvider
+
+from examples.blog import app as blog
+from fraiseql import telemetry
+from fraiseql.config import FraiseQLConfig
+from fraiseql.http import create_app
+
+calls = collections.Counter()
+
+def watch(frame, event, arg):
+    if event == "call":
+        name = frame.f_code.co_filename
+        if "/opentelemetry/" in name or name.endswith("fraiseql/telemetry.py"):
+            calls[("otel" if "/opentelemetry/" in name else "fraiseql") + ":" + frame.f_code.co_qualname] += 1
+
+async def main():
+    app = create_app(schema=blog.schema, database_url=sys.argv[1], config=FraiseQLConfig(cache_enabled=False))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://blog.test") as client:
+            queries = ["{ posts(limit: 2) { id author { name } } postCount }", "{ nope }"]
+            await client.post("/graphql", json={"query": queries[0]})  # warm: imports, pools
+            outside = context.get_current()
+            sys.setprofile(watch)
+            statuses = [(await client.post("/graphql", json={"query": q})).status_code for q in queries]
+            with telemetry.span("probe") as probe:
+                sys.setprofile(None)  # the probe's own look at the context is not counted
+                inside = context.get_current()
+    print(json.dumps({
+        "proxy_tracer": isinstance(trace.get_tracer_provider(), ProxyTracerProvider),
+        "proxy_meter": isinstance(metrics.get_meter_provider(), _ProxyMeterProvider),
+        "statuses": statuses,
+        "probe_is_none": probe is None,
+        "context_untouched": inside is outside,
+        "calls": {k: v for k, v in calls.items()},
+    }))
+
+asyncio.run(main())
+"""
+
+
+def test_without_an_sdk_no_span_or_metric_is_made(blog_database_url: str) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", NO_SDK_PROBE, blog_database_url],
+        capture_output=True, text=True, timeout=120, env=env, cwd=root,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["proxy_tracer"] and report["proxy_meter"]  # the API's defaults: no SDK
+    assert report["statuses"] == [200, 400]
+    assert report["probe_is_none"] and report["context_untouched"]  # no span, none made current
+    calls = report["calls"]
+    # The requests did go through fraiseql.telemetry (the profiler sees it) ...
+    assert calls.get("fraiseql:span", 0) >= 3 and calls.get("fraiseql:record_request", 0) == 2
+    # ... and the only OpenTelemetry code that ran asked which provider is installed:
+    # no tracer, span, context, instrument or attribute code at all.
+    otel = {name for name in calls if name.startswith("otel:")}
+    assert otel <= {"otel:get_tracer_provider", "otel:get_meter_provider"}, sorted(otel)
