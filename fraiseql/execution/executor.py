@@ -25,7 +25,7 @@ import copy
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DocumentNode,
@@ -57,6 +57,9 @@ from fraiseql.execution.introspection import mentions_introspection, merge_resul
 from fraiseql.execution.plans import PlanCache, PlannedOperation, plan_key
 from fraiseql.pipeline import build_response
 from fraiseql.pipeline.plan import PlanNotSupported, compiled_plan_for_root_field
+
+if TYPE_CHECKING:
+    from fraiseql.rbac.visibility import VisibleSchemas
 
 logger = logging.getLogger("fraiseql.execution")
 _PIPELINE = faults.point("pipeline.build")
@@ -103,7 +106,7 @@ class Executor:
         cache: ResultCache | None = None,
         config: FraiseQLConfig | None = None,
         view_tables: dict[str, frozenset[str]] | None = None,
-        visible_schemas: Any = None,
+        visible_schemas: VisibleSchemas | None = None,
     ) -> None:
         self.schema = schema
         self.db = db
@@ -392,7 +395,7 @@ class Executor:
         if not intro:
             return None
         raw = request.variables or {}
-        view = self.visible_schemas.for_user(context.user)
+        view = self.visible_schemas.for_user(context.user)  # type: ignore[union-attr]
         parts = [await self._execute_core(
             prepared, replace_selection(operation, intro), raw, context, extra_context, schema=view
         )]

@@ -158,9 +158,7 @@ def view_of(schema: GraphQLSchema, allowed: Callable[[Requirement], bool]) -> Gr
                 "types": (lambda original=named: [copies[m.name] for m in original.types if m.name in copies]),
             })
 
-    query = copies.get(schema.query_type.name) if schema.query_type else None
-    if query is None:  # every query is hidden: an empty Query is the truth for this caller
-        query = GraphQLObjectType(schema.query_type.name, {})  # type: ignore[union-attr]
+    query = copies[schema.query_type.name]  # type: ignore[union-attr]  # always kept, maybe empty
     mutation = copies.get(schema.mutation_type.name) if schema.mutation_type else None
     unreachable = _unreachable(schema)
     view = GraphQLSchema(
@@ -171,10 +169,11 @@ def view_of(schema: GraphQLSchema, allowed: Callable[[Requirement], bool]) -> Gr
         description=schema.description,
         extensions=schema.extensions,
     )
-    if not query.fields:
-        # graphql-core refuses to execute on a schema it finds invalid, and an object type
-        # without fields is invalid; only introspection ever runs on a view, which needs
-        # nothing but the type map, so this view is declared checked.
+    if not query.fields:  # type: ignore[union-attr]
+        # Every query is hidden: an empty Query is the truth for this caller. graphql-core
+        # refuses to execute on a schema it finds invalid, and an object type without
+        # fields is invalid; only introspection ever runs on a view, which needs nothing
+        # but the type map, so this view is declared checked.
         view._validation_errors = []  # noqa: SLF001
     return view
 
