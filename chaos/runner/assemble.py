@@ -23,8 +23,8 @@ from chaos.report.stats import summarize, timeline
 from chaos.runner.judge import (
     judge_phase,
     judge_steady,
+    effect_against_drift,
     judge_telemetry,
-    observable_effect,
     recovery_time,
     verdict,
 )
@@ -96,6 +96,9 @@ def assemble(o: Observed) -> dict[str, Any]:
     baseline_records = (_in(o.records, t0 + baseline_phase.start_s, t0 + baseline_phase.end_s)
                         if baseline_phase else [])
     baseline = summaries.get(baseline_phase.name) if baseline_phase else None
+    steady_phase = next((p for p in o.plan if p.kind == "steady"), None)
+    steady_records = (_in(o.records, t0 + steady_phase.start_s, t0 + steady_phase.end_s)
+                      if steady_phase else [])
 
     verdicts: list[dict[str, Any]] = []
     if o.error is None:
@@ -113,7 +116,7 @@ def assemble(o: Observed) -> dict[str, Any]:
                 continue
             window = [r for f in mine for r in _in(
                 o.records, t0 + f["applied_s"], t0 + (f["reverted_s"] or planned.end_s))]
-            effect = observable_effect(window, baseline_records) if mine else None
+            effect = effect_against_drift(window, baseline_records, steady_records) if mine else None
             for f in mine:
                 f["effect"] = effect
             last_revert = max((f["reverted_s"] for f in mine if f["reverted_s"] is not None),

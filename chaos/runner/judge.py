@@ -86,6 +86,27 @@ def observable_effect(window: Sequence[Mapping[str, Any]],
             "error_rate": [round(rate_b, 4), round(rate_a, 4)], "reason": ""}
 
 
+def effect_against_drift(window: Sequence[Mapping[str, Any]], baseline: Sequence[Mapping[str, Any]],
+                         after: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``observable_effect`` against the baseline, unless the whole run drifted.
+
+    When the steady phase at the end is itself worse than the baseline (the machine got
+    busier, the data grew), a fault window worse than the baseline proves nothing: it must
+    then also be worse than that later steady phase to count as the fault's effect.
+    """
+    effect = observable_effect(window, baseline)
+    if not effect["shifted"] or not after:
+        return effect
+    if not observable_effect(after, baseline)["shifted"]:
+        return effect
+    against_after = observable_effect(window, after)
+    if against_after["shifted"] or not against_after["judged"]:
+        return effect
+    return {**effect, "shifted": False, "drifted": True,
+            "reason": "worse than the baseline, but so was the steady phase after it, and the "
+                      "fault window was not worse than that"}
+
+
 def _limit(phase: str, name: str, observed: float | None, limit: float, unit: str) -> dict:
     if observed is None:
         return verdict(phase, name, False, f"no measurement (limit {limit:g}{unit})")
@@ -129,8 +150,9 @@ def judge_phase(phase: str, summary: Mapping[str, Any], baseline: Mapping[str, A
             out.append(verdict(phase, "fault effect", False,
                                f"fault had no observable effect: {effect['reason']}"))
         elif not effect["shifted"]:
+            why = f"; {effect['reason']}" if effect.get("reason") else ""
             out.append(verdict(phase, "fault effect", False,
-                               f"fault had no observable effect ({_p_values(effect)})"))
+                               f"fault had no observable effect ({_p_values(effect)}){why}"))
         else:
             out.append(verdict(phase, "fault effect", True, _p_values(effect)))
     return out

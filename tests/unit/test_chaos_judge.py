@@ -65,3 +65,23 @@ def test_more_errors_alone_is_an_effect() -> None:
 def test_too_few_requests_is_not_judged() -> None:
     effect = observable_effect(requests([1.0, 2.0]), requests([1.0] * 50))
     assert not effect["judged"] and "too few requests" in effect["reason"]
+
+
+def test_a_run_that_drifted_needs_the_window_worse_than_the_end_too() -> None:
+    from chaos.runner.judge import effect_against_drift
+
+    rng = random.Random(6)
+    baseline, drifted = requests(sample(rng, 300, 10)), requests(sample(rng, 300, 30))
+    same_as_end = requests(sample(rng, 200, 30))
+    effect = effect_against_drift(same_as_end, baseline, drifted)
+    assert not effect["shifted"] and effect["drifted"]
+    worse_than_both = requests(sample(rng, 200, 120))
+    assert effect_against_drift(worse_than_both, baseline, drifted)["shifted"]
+
+
+def test_without_drift_the_baseline_decides() -> None:
+    from chaos.runner.judge import effect_against_drift
+
+    rng = random.Random(7)
+    baseline, end = requests(sample(rng, 300, 10)), requests(sample(rng, 300, 10))
+    assert effect_against_drift(requests(sample(rng, 200, 40)), baseline, end)["shifted"]
