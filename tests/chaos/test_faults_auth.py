@@ -4,6 +4,7 @@ bad tokens. Each test checks the fault's evidence against what really happened."
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Iterator
 
 import httpx
@@ -105,7 +106,7 @@ async def test_a_jwks_outage_fails_real_fetches_and_is_undone(fault_ctx: FaultCo
     fault = JwksOutage(JwksOutageParams(mode=mode, status=500))
     await fault.apply(fault_ctx)
     try:
-        async with httpx.AsyncClient(verify=issuer.ca_file) as client:
+        async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=issuer.ca_file)) as client:
             answer = await client.get(issuer.jwks_url)
         evidence = await fault.evidence(fault_ctx)
     finally:
