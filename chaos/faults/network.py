@@ -100,7 +100,9 @@ class NetworkFault(Fault):
         while not self._stop_probe.is_set():
             started = time.perf_counter()
             try:
-                async with asyncio.timeout(PROBE_TIMEOUT_S):
+                # The clients' own timeouts fire first and close their sockets; this outer
+                # bound only catches what they miss (cancelling mid-connect leaks a socket).
+                async with asyncio.timeout(PROBE_TIMEOUT_S * 2):
                     await probe_through(stack, self.params.target, listen)
                 self._seen.probe_ms.append((time.perf_counter() - started) * 1000)
             except (OSError, TimeoutError, psycopg.Error, httpx.HTTPError) as exc:
@@ -203,7 +205,12 @@ async def probe_through(stack: Stack, target: str, listen: str) -> None:
     async with await psycopg.AsyncConnection.connect(
         url, connect_timeout=int(PROBE_TIMEOUT_S), application_name="fraiseql-chaos-probe", autocommit=True
     ) as conn:
-        await conn.execute("SELECT 1")
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                await conn.execute("SELECT 1")
+        except TimeoutError:
+            await conn.close()  # a cancelled query leaves the session unusable: close it here
+            raise
 
 
 def _client(ctx: FaultContext) -> Toxiproxy:

@@ -6,7 +6,8 @@
 - Background refresh before the keys expire (``ttl_s``, or the server's Cache-Control
   ``max-age`` clamped to ``[min_ttl_s, ttl_s]``).
 - Stale-if-error: a failed fetch keeps the last good keys, until ``max_stale_s`` after the
-  last success, when they are dropped (tokens then fail with JWKS_UNAVAILABLE).
+  last success, when they are dropped (new tokens then fail with JWKS_UNAVAILABLE; the
+  provider keeps the users it already verified, within the user-context cache's TTL).
 - An unknown ``kid`` refetches at most once per ``unknown_kid_cooldown_s``, and a kid still
   missing after a fetch is remembered for ``negative_ttl_s``, so a flood of random kids
   cannot become a flood of fetches.

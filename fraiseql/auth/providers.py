@@ -89,7 +89,9 @@ class JWTProvider:
         self.fetcher = JWKSFetcher(
             jwks_url,
             install=self.verifier.set_keys,
-            drop=self.verifier.clear_keys,
+            # Past max staleness the keys go, the users they verified stay (bounded by the
+            # user-context TTL and each token's exp): an IdP outage keeps signed-in users in.
+            drop=self.verifier.forget_keys,
             ca_file=ca_file,
             allow_insecure_http=allow_insecure_http,
             connect_timeout_s=connect_timeout_s,

@@ -162,6 +162,15 @@ impl JwtVerifier {
         self.cache.clear();
     }
 
+    /// Forget the keys but keep the users already verified (until their entries expire,
+    /// never past their token's `exp`): for keys given up because the provider has been
+    /// unreachable too long, which says nothing against the tokens they verified. New
+    /// tokens cannot be verified until keys are set again. (A provider that retires a key
+    /// goes through `set_keys`, which does clear the cache.)
+    fn forget_keys(&self) {
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(KeySet::default());
+    }
+
     /// The `kid`s of the current key set.
     #[getter]
     fn kids(&self) -> Vec<String> {

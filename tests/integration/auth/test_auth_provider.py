@@ -88,11 +88,16 @@ async def test_outage_past_max_staleness_is_a_clear_error(make_provider, issuer:
     issuer.fail(503)
     clock.now = 61
     assert not await provider.fetcher.refresh()
-    error = await refused(provider, token)
+    assert not provider.fetcher.has_keys
+    fresh = issuer.mint(subject="someone-new")
+    error = await refused(provider, fresh)
     assert (error.code, error.status) == ("JWKS_UNAVAILABLE", 503)
+    # A token verified before the keys were given up is still known (user-context cache):
+    # an identity provider outage does not sign everybody out.
+    assert (await provider.validate(token)).user_id == "user-1"
     issuer.healthy()
-    clock.now = 70  # past the cooldown: the next token triggers a fetch and recovers
-    assert await provider.validate(token)
+    clock.now = 70  # past the cooldown: the next unknown token triggers a fetch and recovers
+    assert await provider.validate(fresh)
 
 
 async def test_slow_issuer_times_out_and_counts_as_an_outage(make_provider, issuer: LocalIssuer) -> None:
