@@ -116,7 +116,10 @@ def assemble(o: Observed) -> dict[str, Any]:
                 continue
             window = [r for f in mine for r in _in(
                 o.records, t0 + f["applied_s"], t0 + (f["reverted_s"] or planned.end_s))]
-            effect = effect_against_drift(window, baseline_records, steady_records) if mine else None
+            window_s = sum((f["reverted_s"] or planned.end_s) - f["applied_s"] for f in mine)
+            effect = (effect_against_drift(window, baseline_records, steady_records, window_s,
+                                           baseline_phase.duration_s if baseline_phase else None)
+                      if mine else None)
             for f in mine:
                 f["effect"] = effect
             last_revert = max((f["reverted_s"] for f in mine if f["reverted_s"] is not None),

@@ -9,7 +9,9 @@ enough to matter:
 - slow tail: Fisher's exact test says more requests exceed the baseline's p95, and at least
   twice the baseline's share do (a fault that slows only cache misses moves the tail, not
   the median);
-- errors: Fisher's exact test says the error rate grew, by at least one percentage point.
+- errors: Fisher's exact test says the error rate grew, by at least one percentage point;
+- throughput: the load (closed loop: each user waits for its answer) sent under half the
+  baseline's request rate, because its requests hung.
 
 Only degradation counts: a window that happens to be faster than the baseline (caches
 warmer, a neighbour quieter) is no effect. When ``expect_effect`` holds and none of the
@@ -36,6 +38,7 @@ MIN_MEDIAN_SHIFT = 1.10  # window median over baseline median
 MIN_MEDIAN_SHIFT_MS = 1.0
 MIN_TAIL_GROWTH = 2.0  # window share above the baseline's p95 over the baseline's share
 MIN_ERROR_RATE_GROWTH = 0.01  # absolute, in error rate
+MAX_THROUGHPUT_SHARE = 0.5  # a window with under half the baseline's request rate shows an effect
 
 
 def verdict(phase: str, expectation: str, passed: bool, message: str) -> dict[str, Any]:
@@ -48,12 +51,29 @@ def _median(values: Sequence[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def observable_effect(window: Sequence[Mapping[str, Any]],
-                      baseline: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def throughput_drop(window_n: int, window_s: float | None, baseline_n: int,
+                    baseline_s: float | None) -> float | None:
+    """The window's request rate over the baseline's (None when either is unknown): a
+    closed-loop load whose requests hang sends fewer of them, which is an effect too."""
+    if not window_s or not baseline_s or not baseline_n:
+        return None
+    expected = baseline_n / baseline_s * window_s
+    return None if expected < MIN_EFFECT_SAMPLES else window_n / expected
+
+
+def observable_effect(window: Sequence[Mapping[str, Any]], baseline: Sequence[Mapping[str, Any]],
+                      window_s: float | None = None,
+                      baseline_s: float | None = None) -> dict[str, Any]:
     """Whether requests during the fault windows are worse than the baseline's, with p-values
-    and the effect sizes that were compared with the minimums above."""
+    and the effect sizes that were compared with the minimums above. With the windows'
+    lengths, a request rate under ``MAX_THROUGHPUT_SHARE`` of the baseline's is an effect."""
     lat_a = [r["latency_ms"] for r in window if r.get("latency_ms") is not None]
     lat_b = [r["latency_ms"] for r in baseline if r.get("latency_ms") is not None]
+    rate = throughput_drop(len(window), window_s, len(baseline), baseline_s)
+    if rate is not None and rate < MAX_THROUGHPUT_SHARE:
+        return {"judged": True, "shifted": True, "latency_p": None, "tail_p": None,
+                "errors_p": None, "throughput_share": round(rate, 3),
+                "reason": f"the load's request rate fell to {rate:.0%} of the baseline's"}
     if min(len(lat_a), len(lat_b)) < MIN_EFFECT_SAMPLES:
         return {"judged": False, "shifted": False, "latency_p": None, "tail_p": None,
                 "errors_p": None,
@@ -87,15 +107,16 @@ def observable_effect(window: Sequence[Mapping[str, Any]],
 
 
 def effect_against_drift(window: Sequence[Mapping[str, Any]], baseline: Sequence[Mapping[str, Any]],
-                         after: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+                         after: Sequence[Mapping[str, Any]], window_s: float | None = None,
+                         baseline_s: float | None = None) -> dict[str, Any]:
     """``observable_effect`` against the baseline, unless the whole run drifted.
 
     When the steady phase at the end is itself worse than the baseline (the machine got
     busier, the data grew), a fault window worse than the baseline proves nothing: it must
     then also be worse than that later steady phase to count as the fault's effect.
     """
-    effect = observable_effect(window, baseline)
-    if not effect["shifted"] or not after:
+    effect = observable_effect(window, baseline, window_s, baseline_s)
+    if not effect["shifted"] or not after or effect.get("throughput_share") is not None:
         return effect
     if not observable_effect(after, baseline)["shifted"]:
         return effect
@@ -154,7 +175,9 @@ def judge_phase(phase: str, summary: Mapping[str, Any], baseline: Mapping[str, A
             out.append(verdict(phase, "fault effect", False,
                                f"fault had no observable effect ({_p_values(effect)}){why}"))
         else:
-            out.append(verdict(phase, "fault effect", True, _p_values(effect)))
+            out.append(verdict(phase, "fault effect", True,
+                               effect["reason"] if effect.get("throughput_share") is not None
+                               else _p_values(effect)))
     return out
 
 

@@ -20,6 +20,7 @@ from typing import Any
 # The harness's own phases have floors of their own (a scenario's ``min_phase_s`` is about
 # its fault phases): long enough for a few hundred requests at the usual load, short
 # enough that a quick suite of dozens of scenarios fits in a CI run.
+WARMUP_MIN_S = 4.0  # pools filled, caches warm, locust at its rate: the baseline starts steady
 BASELINE_MIN_S = 6.0
 RECOVERY_MIN_S = 6.0
 RECOVERY_MARGIN_S = 3.0  # after the longest recovery_within_s: time to see it stay healthy
@@ -67,7 +68,7 @@ def plan_phases(scenario: Any) -> list[PlannedPhase]:
         phases.append(PlannedPhase(name, kind, clock, duration_s, faults))
         clock += duration_s
 
-    add("warmup", "warmup", max(2.0, 5.0 * factor))
+    add("warmup", "warmup", max(WARMUP_MIN_S, 5.0 * factor))
     if not own_baseline:
         add("baseline", "baseline", max(BASELINE_MIN_S, 20.0 * factor))
     for index, phase in enumerate(scenario.phases):

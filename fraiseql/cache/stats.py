@@ -25,7 +25,7 @@ class CacheStats:
     store_skipped: int = 0  # store not tried: it failed moments ago (cool-down)
     stale_sets_skipped: int = 0  # results not cached: their tables were invalidated meanwhile
     invalidations: int = 0
-    coalesced: int = 0  # misses that waited for an identical request's answer instead of the database
+    coalesced: int = 0  # requests that waited for an identical one in flight (no lookup, no query)
     stale_served: int = 0  # responses answered past their TTL while the database failed
 
     @property

@@ -250,28 +250,22 @@ class Executor:
             return await self._compute_fast(prepared, operation, request, planned, context,
                                             extra_context, None)
         key = cache_key(request.query, request.operation_name, request.variables or {}, context.scope())
-        hit = await self.cache.get(key)  # type: ignore[union-attr]
-        if hit is not None:
-            telemetry.record_cache("hit")
-            return ExecutionOutcome(hit)
-        telemetry.record_cache("miss")
-        # Identical requests that miss together share one computation: a hot entry that
-        # expires under load costs one database query, not one per waiting client.
+        # Identical requests in flight together share one lookup and one computation: a hot
+        # entry that expires under load costs one database query, not one per waiting client.
         leader = self._in_flight.get(key)
         if leader is not None:
             self.cache.stats.coalesced += 1  # type: ignore[union-attr]
             try:
                 return await asyncio.shield(leader)
             except asyncio.CancelledError:
-                if leader.cancelled():  # the leader's client went away: compute for ourselves
-                    return await self._compute_fast(prepared, operation, request, planned,
-                                                    context, extra_context, key)
-                raise
+                if not leader.cancelled():
+                    raise
+                # the leader's client went away: look and compute for ourselves
         future: asyncio.Future[ExecutionOutcome] = asyncio.get_running_loop().create_future()
         self._in_flight[key] = future
         try:
-            outcome = await self._compute_fast(prepared, operation, request, planned, context,
-                                               extra_context, key)
+            outcome = await self._lookup_or_compute(prepared, operation, request, planned, context,
+                                                    extra_context, key)
         except asyncio.CancelledError:
             future.cancel()
             raise
@@ -283,7 +277,26 @@ class Executor:
             future.set_result(outcome)
             return outcome
         finally:
-            self._in_flight.pop(key, None)
+            if self._in_flight.get(key) is future:
+                del self._in_flight[key]
+
+    async def _lookup_or_compute(
+        self,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
+        request: GraphQLRequest,
+        planned: list[_FastField | tuple[str, list[FieldNode]]],
+        context: RequestContext,
+        extra_context: dict[str, Any] | None,
+        key: str,
+    ) -> ExecutionOutcome:
+        hit = await self.cache.get(key)  # type: ignore[union-attr]
+        if hit is not None:
+            telemetry.record_cache("hit")
+            return ExecutionOutcome(hit)
+        telemetry.record_cache("miss")
+        return await self._compute_fast(prepared, operation, request, planned, context,
+                                        extra_context, key)
 
     async def _compute_fast(
         self,

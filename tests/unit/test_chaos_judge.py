@@ -85,3 +85,19 @@ def test_without_drift_the_baseline_decides() -> None:
     rng = random.Random(7)
     baseline, end = requests(sample(rng, 300, 10)), requests(sample(rng, 300, 10))
     assert effect_against_drift(requests(sample(rng, 200, 40)), baseline, end)["shifted"]
+
+
+def test_a_load_that_stalls_shows_an_effect_by_its_rate() -> None:
+    """Regression: requests hung behind a lock left too few samples to judge, and the fault
+    was reported as having no observable effect."""
+    rng = random.Random(8)
+    effect = observable_effect(requests([9000.0] * 4), requests(sample(rng, 120, 10)),
+                               window_s=6.0, baseline_s=6.0)
+    assert effect["shifted"] and effect["throughput_share"] < 0.1
+
+
+def test_the_same_rate_is_not_an_effect_by_itself() -> None:
+    rng = random.Random(9)
+    effect = observable_effect(requests(sample(rng, 120, 10)), requests(sample(rng, 120, 10)),
+                               window_s=6.0, baseline_s=6.0)
+    assert not effect["shifted"] and "throughput_share" not in effect
