@@ -26,7 +26,7 @@ from chaos.pytest_fixtures import (  # noqa: F401  (fixtures are registered by i
     chaos_toxiproxy,
 )
 
-FAMILIES = ("network", "database", "cache", "auth", "resources", "combined", "observability")
+FAMILIES = ("network", "database", "cache", "auth", "rbac", "resources", "combined", "observability")
 MARKERS = {
     "chaos": "resilience harness tests (real faults against a real stack)",
     **{f"chaos_{family}": f"chaos scenarios of the {family} family" for family in FAMILIES},

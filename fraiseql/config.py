@@ -34,7 +34,9 @@ with 503 ``DATABASE_UNAVAILABLE`` for ``breaker_reset_s`` (2.0), then lets one t
 Result cache: ``cache_enabled``, ``cache_ttl_s``, ``cache_local_max_entries``,
 ``cache_local_max_bytes``; stale reads while the database fails: ``cache_stale_reads``
 (true) and ``cache_max_stale_s`` (300, 0 = off): how long past its TTL an entry may
-still answer, marked ``extensions.cache.stale``.
+still answer, marked ``extensions.cache.stale``; ``cache_coalesce`` (true): identical
+cacheable requests in flight at once share one lookup and one database query (a hot entry
+expiring under load costs one query, not one per client).
 
 HTTP: ``graphiql``; ``retry_after_s`` (Retry-After on 503s without a better estimate);
 ``request_timeout_s`` (30, 0 = off): a request still running is answered 504
@@ -112,6 +114,7 @@ class FraiseQLConfig:
     cache_local_max_entries: int = 10_000
     cache_local_max_bytes: int = 64 * 1024 * 1024
     cache_stale_reads: bool = True
+    cache_coalesce: bool = True  # identical requests in flight share one lookup and one query
     cache_max_stale_s: float = 300.0
 
     # HTTP.

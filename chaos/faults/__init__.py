@@ -26,6 +26,7 @@ FAMILY_MODULES = (
     "chaos.faults.cache",
     "chaos.faults.auth",
     "chaos.faults.resources",
+    "chaos.faults.rbac",
     "chaos.faults.inprocess",
 )
 

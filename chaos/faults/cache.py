@@ -170,7 +170,10 @@ class HotKeyStampede(Fault):
         conn = await _connect(ctx)
         try:
             while True:
-                await conn.execute("DELETE FROM fraiseql.cache_entries")
+                try:
+                    await conn.execute("DELETE FROM fraiseql.cache_entries")
+                except psycopg.errors.UndefinedTable:
+                    pass  # an app without a shared store (or no cache at all): waves still come
                 before = await _cache_stats(ctx)
                 wave = SideTraffic(ctx.stack.app_url, lambda n: ({}, graphql_body(HOT_QUERY)),
                                    concurrency=self.params.requests, max_requests=self.params.requests,
@@ -197,6 +200,8 @@ class HotKeyStampede(Fault):
 
     async def evidence(self, ctx: FaultContext) -> Evidence:
         waves = list(self.waves)
+        if self._task is not None and self._task.done() and self._task.exception() is not None:
+            return Evidence(fired=False, details={"error": repr(self._task.exception())})
         checks: list[Check] = []
         limit = self.params.max_misses_per_wave
         measured = [w["misses"] for w in waves if w["misses"] is not None]

@@ -36,10 +36,11 @@ PLAN = (
               "PostgreSQL itself failing: serialization failures and deadlocks raised by the "
               "server, locks held by another session, sessions killed, connection slots "
               "exhausted, the server restarted."),
-    PlanPhase(3, "cache-and-auth", "Cache and auth", ("cache", "auth", "combined"),
+    PlanPhase(3, "cache-and-auth", "Cache and auth", ("cache", "auth", "rbac", "combined"),
               "The result cache's store down, slow, corrupted, evicted and stampeded; the "
               "identity provider down, slow, failing, rotating keys, and floods of bad tokens; "
-              "both while something else is down too."),
+              "the permission source failing, slow, or revoking a role under load; and these "
+              "while something else is down too."),
     PlanPhase(4, "resources", "Resources and concurrency", ("resources",),
               "The app's own process and pool: exhausted pools, a thousand queries at once, CPU "
               "and memory hogs, bursts, slow clients, a killed worker, writers on one row."),

@@ -250,6 +250,9 @@ class Executor:
             return await self._compute_fast(prepared, operation, request, planned, context,
                                             extra_context, None)
         key = cache_key(request.query, request.operation_name, request.variables or {}, context.scope())
+        if not self.config.cache_coalesce:
+            return await self._lookup_or_compute(prepared, operation, request, planned, context,
+                                                 extra_context, key)
         # Identical requests in flight together share one lookup and one computation: a hot
         # entry that expires under load costs one database query, not one per waiting client.
         leader = self._in_flight.get(key)

@@ -34,7 +34,9 @@ class Guard:
 
 
 GUARDS = [
-    Guard("database/terminate-backends.yaml", "read retries", {"read_retry_attempts": 0}),
+    Guard("network/reset-peer.yaml", "read retries", {"read_retry_attempts": 0}, phase="postgres"),
+    Guard("network/blackhole.yaml", "the client-side statement deadline and the request deadline",
+          {"statement_grace_ms": 0, "request_timeout_s": 0}, fails="max_request_ms", phase="postgres"),
     Guard("database/serialization-failures.yaml", "mutation retries on 40001",
           {"mutation_retry_attempts": 0}),
     Guard("database/deadlocks.yaml", "mutation retries on 40P01", {"mutation_retry_attempts": 0}),
@@ -51,8 +53,8 @@ GUARDS = [
           {"cache_stale_reads": False}),
     Guard("combined/auth-down-cached-tokens.yaml", "the user-context cache",
           auth={"user_cache_ttl_s": 0}),
-    Guard("cache/stampede.yaml", "the result cache (every request reaches the database)",
-          {"cache_enabled": False}, fails="fault hot_key_stampede: database fetches per wave"),
+    Guard("cache/stampede.yaml", "coalescing identical requests in flight",
+          {"cache_coalesce": False}, fails="fault hot_key_stampede: database fetches per wave"),
 ]
 
 

@@ -67,3 +67,21 @@ async def test_different_variables_are_not_coalesced(server: RunningServer) -> N
         for handle, _ in handles:
             faults.remove(handle)
     assert [seen[0] for _, seen in handles] == [1, 1]
+
+
+async def test_with_coalescing_off_each_request_queries(blog_database_url: str) -> None:
+    from fraiseql.config import FraiseQLConfig
+
+    app = create_app(schema=blog.schema, database_url=blog_database_url,
+                     config=FraiseQLConfig(cache_coalesce=False))
+    marker = f"solo-{secrets.token_hex(4)}"
+    handle, seen = count_reads(marker)
+    try:
+        for running in serve_in_thread(app):
+            async with httpx.AsyncClient(base_url=running.url, timeout=30) as client:
+                await asyncio.gather(*(client.post("/graphql", json={
+                    "query": "query($t: String!) { posts(where: {title: {eq: $t}}) { id } }",
+                    "variables": {"t": marker}}) for _ in range(10)))
+    finally:
+        faults.remove(handle)
+    assert seen[0] > 1
