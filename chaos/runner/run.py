@@ -208,7 +208,9 @@ class Runner:
                 await rollback.apply(fault)
                 active.append(item)
                 self.bus.emit(FaultApplied(phase.name, fault.type, entry["params"], now))
-            for item in [a for a in active if a[0].end_s <= now]:
+            # Faults ending together are reverted last-applied first, like nested contexts: a
+            # probe applied after the fault it watches stops before that fault is undone.
+            for item in reversed([a for a in active if a[0].end_s <= now]):
                 active.remove(item)
                 await self._revert(item, o, ctx, rollback, phase.name)
             if load.returncode is not None:
@@ -216,7 +218,7 @@ class Runner:
                                  f"{load.output()[-2000:]}")
             tail.read()
             await asyncio.sleep(min(TICK_S, max(0.0, phase.end_s - now)))
-        for item in active:
+        for item in reversed(active):
             await self._revert(item, o, ctx, rollback, phase.name)
 
     async def _revert(self, item: tuple[Any, Any, dict[str, Any]], o: Observed, ctx: Any,
