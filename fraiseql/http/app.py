@@ -38,6 +38,7 @@ from fraiseql.db.runtime_schema import ensure_runtime_schema
 from fraiseql.errors import FraiseQLError
 from fraiseql.execution.executor import Executor
 from fraiseql import telemetry
+from fraiseql import otlp
 from fraiseql.http import chaos_agent, routes
 from fraiseql.http.guard import RequestGuard
 from fraiseql.http.maintenance import Maintenance
@@ -106,9 +107,12 @@ def create_app(
         finally:
             await _stop(state)
 
-    # The chaos agent's routes exist only when FRAISEQL_CHAOS_AGENT_TOKEN is set.
+    # The chaos agent's routes exist only when FRAISEQL_CHAOS_AGENT_TOKEN is set (its
+    # telemetry, installed first, exports over OTLP too when that is configured).
+    agent_routes = chaos_agent.chaos_routes()
+    otlp.install_from_environment()
     app = Starlette(
-        routes=[*routes.ROUTES, *chaos_agent.chaos_routes()],
+        routes=[*routes.ROUTES, *agent_routes],
         middleware=[Middleware(RequestGuard, state=state)],
         lifespan=lifespan,
     )

@@ -25,6 +25,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 
+from fraiseql import otlp
 from fraiseql import telemetry as runtime_telemetry
 
 
@@ -55,12 +56,16 @@ class AgentTelemetry:
     def install(cls) -> AgentTelemetry:
         reader: InMemoryMetricReader | None = None
         if not runtime_telemetry.metrics_enabled():
+            # One provider for the agent's reader and, when configured, the OTLP exporter
+            # (a provider's readers are fixed when it is made).
             reader = InMemoryMetricReader()
-            metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+            metrics.set_meter_provider(MeterProvider(metric_readers=[reader, *otlp.metric_readers()]))
         spans = SpanCounter()
         provider = trace.get_tracer_provider()
         if not isinstance(provider, TracerProvider):
             provider = TracerProvider()
+            for processor in otlp.span_processors():
+                provider.add_span_processor(processor)
             trace.set_tracer_provider(provider)
         provider.add_span_processor(spans)
         return cls(reader, spans)
