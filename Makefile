@@ -34,7 +34,7 @@ test-python: ## the Python suite (unit, integration, the harness's tests) on pyt
 # committed release record: a regression fails like a failed test.
 test-chaos: ## pytest -m chaos (harness tests + scenario library), then compare with the release record
 	rm -rf $(CHAOS_CI_DIR)
-	$(PYTHON) -m pytest -m chaos -n $(CHAOS_WORKERS) -p no:cacheprovider \
+	$(PYTHON) -m pytest -m chaos -n $(CHAOS_WORKERS) --dist loadgroup -p no:cacheprovider \
 		--chaos-profile $(CHAOS_PROFILE) --chaos-report-dir $(CHAOS_CI_DIR)
 	fraiseql-chaos compare reports/releases/$(RELEASE).json $(CHAOS_CI_DIR) \
 		--latency-ratio 3 --error-rate-increase 0.1 --score-drop 15 --recovery-increase-s 10 \
@@ -42,7 +42,7 @@ test-chaos: ## pytest -m chaos (harness tests + scenario library), then compare 
 
 release-record: ## run the scenario library and write reports/releases/<version>.json from its reports
 	rm -rf reports/runs/release
-	$(PYTHON) -m pytest -m chaos scenarios -n $(CHAOS_WORKERS) -p no:cacheprovider \
+	$(PYTHON) -m pytest -m chaos scenarios -n $(CHAOS_WORKERS) --dist loadgroup -p no:cacheprovider \
 		--chaos-profile $(CHAOS_PROFILE) --chaos-report-dir reports/runs/release
 	fraiseql-chaos release reports/runs/release --version $(RELEASE)
 

@@ -70,13 +70,27 @@ _STACKS_KEY = pytest.StashKey[Any]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Scenarios wanting the same stack run one after the other, so each worker starts few.
+    # Scenarios wanting the same stack run one after the other, so each worker starts few:
+    # sorted by stack, and under `--dist loadgroup` each stack's scenarios split into one
+    # group per worker (a group runs on one worker, back to back, on one stack).
     scenario_items = [item for item in items if isinstance(item, ScenarioItem)]
-    if scenario_items:
-        first = items.index(scenario_items[0])
-        others = [item for item in items if not isinstance(item, ScenarioItem)]
-        ordered = sorted(scenario_items, key=lambda item: repr(item.stack_key()))
-        items[:] = others[:first] + ordered + others[first:]
+    if not scenario_items:
+        return
+    first = items.index(scenario_items[0])
+    others = [item for item in items if not isinstance(item, ScenarioItem)]
+    ordered = sorted(scenario_items, key=lambda item: repr(item.stack_key()))
+    items[:] = others[:first] + ordered + others[first:]
+    try:
+        workers = max(1, int(getattr(config.option, "numprocesses", None) or 1))
+    except (TypeError, ValueError):  # -n auto / logical
+        workers = os.cpu_count() or 1
+    by_stack: dict[str, list[ScenarioItem]] = {}
+    for item in ordered:
+        by_stack.setdefault(repr(item.stack_key()), []).append(item)
+    for number, same in enumerate(by_stack.values()):
+        size = -(-len(same) // workers)  # ceiling: at most one group per worker
+        for index, item in enumerate(same):
+            item.add_marker(pytest.mark.xdist_group(f"stack{number}-{index // size}"))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
