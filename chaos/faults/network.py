@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 Target = Literal["postgres", "cache", "jwks"]
 Direction = Literal["upstream", "downstream", "both"]
 PROBE_INTERVAL_S = 0.5
+HOLDING_TOXICS = frozenset({"latency", "timeout", "bandwidth", "slicer"})  # delay or drop data
 PROBE_TIMEOUT_S = 2.0
 _toxic_numbers = itertools.count(1)
 
@@ -187,6 +188,11 @@ class ToxicFault(NetworkFault):
             "removed_on_revert": self._seen.removed,
         }
         carried = details["bytes_upstream"] + details["bytes_downstream"] > 0
+        if not carried and self.toxic in HOLDING_TOXICS and self._seen.probe_failures:
+            # A toxic that holds data back can keep every probe from finishing (and Toxiproxy
+            # counts a connection's bytes only when it closes): a probe timed out through it.
+            carried = any("timeout" in e.lower() for e in self._seen.probe_errors)
+            details["probes_held"] = carried
         return Evidence(fired=held and carried, details=details)
 
     async def _all_present(self, client: Toxiproxy) -> bool:

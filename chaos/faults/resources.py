@@ -153,7 +153,9 @@ class _TrafficFault(Fault):
             await self.traffic.stop()
 
     async def evidence(self, ctx: FaultContext) -> Evidence:
-        stats = self.traffic.stats if self.traffic else None
+        # Read at the end of the window: stop sending and let the answers in flight arrive
+        # (a thousand concurrent requests take seconds to be answered on a busy machine).
+        stats = await self.traffic.stop() if self.traffic else None
         if stats is None:
             return Evidence(fired=False, details={"error": "no traffic was sent"})
         checks = (Check("no bare 5xx", stats.bare_5xx == 0,

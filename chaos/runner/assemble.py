@@ -135,7 +135,11 @@ def assemble(o: Observed) -> dict[str, Any]:
                                     bool(mine))
             names = [p.name for p in o.plan]
             following = names[names.index(planned.name) + 1] if planned.name != names[-1] else "end"
-            verdicts += judge_telemetry(planned.name, summary["requests"],
+            # Spans end when answers do: count the requests whose answers came in the phase.
+            answered = sum(1 for r in o.records if r.get("latency_ms") is not None
+                           and t0 + planned.start_s <= float(r["t"]) + r["latency_ms"] / 1000
+                           < t0 + planned.end_s)
+            verdicts += judge_telemetry(planned.name, answered,
                                         o.telemetry.get(planned.name), o.telemetry.get(following),
                                         expectation)
         for f in o.faults:

@@ -123,7 +123,7 @@ class SteadyState(_Frozen):
     """What "healthy" means; checked before the first phase and after recovery."""
 
     max_error_rate: Rate = 0.01
-    max_p99_ms: Millis = 1000.0
+    max_p99_ms: Millis = 2000.0  # generous: a CI machine runs several stacks on few cores
 
 
 class Expectation(_Frozen):
