@@ -34,7 +34,7 @@ class Guard:
 
 
 GUARDS = [
-    Guard("network/reset-peer.yaml", "read retries", {"read_retry_attempts": 0}, phase="postgres"),
+    Guard("database/connection-lost.yaml", "read retries", {"read_retry_attempts": 0}),
     Guard("network/blackhole.yaml", "the client-side statement deadline and the request deadline",
           {"statement_grace_ms": 0, "request_timeout_s": 0}, fails="max_request_ms", phase="postgres"),
     Guard("database/serialization-failures.yaml", "mutation retries on 40001",
