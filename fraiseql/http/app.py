@@ -132,11 +132,19 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
         )
 
     tables: dict[str, frozenset[str]] = {}
-    for view in _sql_sources(state.schema):
+    unknown: set[str] = set()  # a source with any unknown tag is never cached
+    for view, projection_of in _sql_sources(state.schema):
         try:
-            tables[view] = await view_tables(state.db, view)
+            tags = await view_tables(state.db, view)
+            if projection_of:
+                tags |= await view_tables(state.db, projection_of)
         except FraiseQLError as exc:
+            unknown.add(view)
+            tables.pop(view, None)
             state.startup_notes.append(f"tables of {view} unknown ({exc.code}): not cached")
+            continue
+        if view not in unknown:
+            tables[view] = tables.get(view, frozenset()) | tags  # two types may share a source
     state.executor = Executor(
         state.schema, state.db, cache=state.cache, config=config, view_tables=tables
     )
@@ -169,14 +177,15 @@ async def _stop(state: AppState) -> None:
             await db.close()
 
 
-def _sql_sources(schema: GraphQLSchema) -> list[str]:
-    views: set[str] = set()
+def _sql_sources(schema: GraphQLSchema) -> list[tuple[str, str | None]]:
+    """Each type's view or table, with the view a projection table stores (or None)."""
+    sources: set[tuple[str, str | None]] = set()
     for named in schema.type_map.values():
         meta = getattr(named, "extensions", {}).get("fraiseql") if hasattr(named, "extensions") else None
         source = getattr(meta, "sql_source", None)
         if source:
-            views.add(source)
-    return sorted(views)
+            sources.add((source, getattr(meta, "projection_of", None)))
+    return sorted(sources, key=lambda pair: (pair[0], pair[1] or ""))
 
 
 __all__ = ["AppState", "create_app", "Route"]

@@ -55,6 +55,7 @@ def _declare_class(
     sql_source: str | None,
     description: str | None,
     registry: Registry | None,
+    projection_of: str | None = None,
 ) -> C:
     description = description or docstring_of(cls)  # before dataclass() writes its own
     cls = _as_dataclass(cls)
@@ -64,6 +65,7 @@ def _declare_class(
         kind=kind,
         sql_source=sql_source,
         description=description,
+        projection_of=projection_of,
     )
     setattr(cls, DEFINITION_ATTR, definition)
     remember_declared(cls)
@@ -77,6 +79,7 @@ def type(cls: C, /) -> C: ...
 def type(
     *,
     sql_source: str | None = None,
+    projection_of: str | None = None,
     name: str | None = None,
     description: str | None = None,
     registry: Registry | None = None,
@@ -88,16 +91,28 @@ def type(  # noqa: A001 - exported as fraiseql.type on purpose
     /,
     *,
     sql_source: str | None = None,
+    projection_of: str | None = None,
     name: str | None = None,
     description: str | None = None,
     registry: Registry | None = None,
 ) -> Any:
-    """Declare an output object type; ``sql_source`` names the view (``id``, ``data``)."""
+    """Declare an output object type; ``sql_source`` names the view or table (``id``, ``data``).
+
+    A table that stores a view's documents (a projection kept in sync by the database,
+    such as ``tv_post`` for ``v_post``) is read like a view; ``projection_of`` names that
+    view, so that cached results are tagged with the tables the view reads as well as
+    the table itself, and a mutation that ``invalidates=("tb_post",)`` clears them::
+
+        @type(sql_source="tv_post", projection_of="v_post")
+        class Post: ...
+    """
+    if projection_of is not None and sql_source is None:
+        raise TypeError("projection_of needs sql_source (the table that holds the documents)")
 
     def decorate(target: C) -> C:
         return _declare_class(
             target, kind="type", name=name, sql_source=sql_source,
-            description=description, registry=registry,
+            description=description, registry=registry, projection_of=projection_of,
         )
 
     return decorate(cls) if cls is not None else decorate

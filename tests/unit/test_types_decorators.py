@@ -123,6 +123,17 @@ def test_view_queries_need_a_view(registry: ft.Registry) -> None:
         ft.list_query(Loose, registry=registry)
 
 
+def test_a_projection_table_names_the_view_it_stores(registry: ft.Registry) -> None:
+    @ft.type(sql_source="tv_item", projection_of="v_item", registry=registry)
+    class Item:
+        id: ft.ID
+
+    definition = definition_of(Item)
+    assert (definition.sql_source, definition.projection_of) == ("tv_item", "v_item")
+    with pytest.raises(TypeError, match="projection_of needs sql_source"):
+        ft.type(projection_of="v_item", registry=registry)
+
+
 def test_documents_become_instances(registry: ft.Registry) -> None:
     @ft.enum(registry=registry)
     class Status(enum.Enum):
