@@ -68,6 +68,7 @@ class Database:
     ) -> None:
         self.url = url
         self.name = name
+        self._span_attributes = {"db.system": "postgresql", "db.name": name}
         self.statement_timeout_ms = statement_timeout_ms
         self._pool = AsyncConnectionPool(
             url,
@@ -162,7 +163,7 @@ class Database:
         ``raw_text=True`` returns text columns as UTF-8 ``bytes`` (see ``fetch_documents``).
         """
         context = context or ANONYMOUS
-        with telemetry.span("db.query", {"db.system": "postgresql", "db.name": self.name}):
+        with telemetry.span("db.query", self._span_attributes, leaf=True):
             started = time.perf_counter()
             async with self.connection() as conn:
                 if context.needs_settings:
