@@ -253,7 +253,13 @@ class Executor:
                     prepared, operation, request.variables or {}, other_fields, context, extra_context
                 )
             )
-        outcomes = await asyncio.gather(*pending, return_exceptions=True)
+        if len(pending) == 1:  # the common case: no task to schedule for one statement
+            try:
+                outcomes = [await pending[0]]
+            except Exception as exc:  # noqa: BLE001 - sorted out below, as gather's would be
+                outcomes = [exc]
+        else:
+            outcomes = await asyncio.gather(*pending, return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, FraiseQLError):
                 return error_outcome(outcome)
