@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -80,6 +81,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await _start(state, database_url, cache_database_url)
+        if state.config.gc_freeze_at_start:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
