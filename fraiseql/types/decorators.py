@@ -56,6 +56,7 @@ def _declare_class(
     description: str | None,
     registry: Registry | None,
     projection_of: str | None = None,
+    text_column: str | None = None,
 ) -> C:
     description = description or docstring_of(cls)  # before dataclass() writes its own
     cls = _as_dataclass(cls)
@@ -66,6 +67,7 @@ def _declare_class(
         sql_source=sql_source,
         description=description,
         projection_of=projection_of,
+        text_column=text_column,
     )
     setattr(cls, DEFINITION_ATTR, definition)
     remember_declared(cls)
@@ -80,6 +82,7 @@ def type(
     *,
     sql_source: str | None = None,
     projection_of: str | None = None,
+    text_column: str | None = None,
     name: str | None = None,
     description: str | None = None,
     registry: Registry | None = None,
@@ -92,6 +95,7 @@ def type(  # noqa: A001 - exported as fraiseql.type on purpose
     *,
     sql_source: str | None = None,
     projection_of: str | None = None,
+    text_column: str | None = None,
     name: str | None = None,
     description: str | None = None,
     registry: Registry | None = None,
@@ -105,14 +109,19 @@ def type(  # noqa: A001 - exported as fraiseql.type on purpose
 
         @type(sql_source="tv_post", projection_of="v_post")
         class Post: ...
+
+    ``text_column`` names a column of ``sql_source`` that stores ``data::text`` (for
+    example ``data_text text GENERATED ALWAYS AS (data::text) STORED``); reads select it
+    instead of converting each document to text again (filters still use ``data``).
     """
-    if projection_of is not None and sql_source is None:
-        raise TypeError("projection_of needs sql_source (the table that holds the documents)")
+    if (projection_of is not None or text_column is not None) and sql_source is None:
+        raise TypeError("projection_of and text_column need sql_source (where the documents are)")
 
     def decorate(target: C) -> C:
         return _declare_class(
             target, kind="type", name=name, sql_source=sql_source,
             description=description, registry=registry, projection_of=projection_of,
+            text_column=text_column,
         )
 
     return decorate(cls) if cls is not None else decorate

@@ -308,7 +308,10 @@ async def test_projection_follows_writes_through_functions_and_plain_sql(
             "INSERT INTO tb_post (author_id, title, body) SELECT id, 'plain', 'sql' FROM tb_user LIMIT 3"
         )
         await db.fetch_value("DELETE FROM tb_comment WHERE id IN (SELECT id FROM tb_comment LIMIT 5)")
-        await db.fetch_value("DELETE FROM tb_post WHERE id IN (SELECT id FROM tb_post ORDER BY id LIMIT 2)")
+        await db.fetch_value(
+            "DELETE FROM tb_post WHERE id IN (SELECT id FROM tb_post WHERE id <> %s ORDER BY id LIMIT 2)",
+            [post_id],
+        )
         await db.fetch_value("UPDATE tb_post SET title = title WHERE false")
         doc = await db.fetch_value("SELECT data FROM tv_post WHERE id = %s", [post_id])
         assert doc["title"] == "P2" and doc["comments"][0]["body"] == "edited"
