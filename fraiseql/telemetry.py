@@ -2,45 +2,46 @@
 
 The runtime talks only to the OpenTelemetry *API*. With no SDK configured,
 ``opentelemetry.trace`` and ``metrics`` hand out proxy objects; we detect that and skip
-span creation altogether, so an uninstrumented server pays one ``isinstance`` per call.
+span creation altogether, so an uninstrumented server pays one check per call.
 Once an application (or the harness) installs an SDK provider, spans and metrics flow:
 
 - spans: ``graphql.request``, ``graphql.parse``, ``db.query``, ``pipeline.build``,
-  ``cache.get``, ``auth.validate``
+  ``cache.get``, ``auth.validate``, ``fraiseql.mutation``
 - histograms: ``fraiseql.request.duration`` and ``fraiseql.db.query.duration`` (ms)
-- counters: ``fraiseql.errors`` by ``code``; ``fraiseql.cache.requests`` by ``result``
+- counters: ``fraiseql.errors`` by ``code``; ``fraiseql.cache.requests`` by ``result``;
+  ``fraiseql.db.read_retries`` by ``reason``; ``fraiseql.db.circuit.transitions`` by
+  ``db.name`` and ``state`` (the state entered); ``fraiseql.db.circuit.rejected`` by
+  ``db.name``; ``fraiseql.requests.shed`` by ``reason``; ``fraiseql.cache.stale_served``
+- gauges (observed at collection): ``fraiseql.db.circuit.state`` (0 closed, 1 half-open,
+  2 open) by ``db.name``; ``fraiseql.requests.in_flight``
+
+Cost with an SDK installed (it is paid on every request): the SDK's tracer and
+instruments are taken once, when the provider first shows up, instead of going through
+the API's proxies on every call; spans are plain objects with ``__enter__``/``__exit__``
+(no generator context managers); and leaf spans (``leaf=True``: ``db.query``,
+``pipeline.build``, ``graphql.parse``) are started as children of the current span
+without being made current themselves, which saves attaching and detaching a context
+for spans that never have children.
 
 Example::
 
-    with telemetry.span("db.query", {"db.sql.table": "v_post"}):
+    with telemetry.span("db.query", {"db.sql.table": "v_post"}, leaf=True):
         rows = await run()
     telemetry.record_query(duration_ms=1.7)
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import _internal as _metrics_internal
-from opentelemetry.trace import ProxyTracerProvider
+from opentelemetry.trace import ProxyTracerProvider, Status, StatusCode
 
 INSTRUMENTATION_NAME = "fraiseql"
-
-_tracer = trace.get_tracer(INSTRUMENTATION_NAME)
-_meter = metrics.get_meter(INSTRUMENTATION_NAME)
-_request_duration = _meter.create_histogram(
-    "fraiseql.request.duration", unit="ms", description="GraphQL request duration"
-)
-_query_duration = _meter.create_histogram(
-    "fraiseql.db.query.duration", unit="ms", description="Database statement duration"
-)
-_errors = _meter.create_counter("fraiseql.errors", description="Errors by GraphQL code")
-_cache_requests = _meter.create_counter(
-    "fraiseql.cache.requests", description="Result cache lookups by result"
-)
 
 
 def tracing_enabled() -> bool:
@@ -53,60 +54,118 @@ def metrics_enabled() -> bool:
     return not isinstance(metrics.get_meter_provider(), _metrics_internal._ProxyMeterProvider)
 
 
-@contextlib.contextmanager
-def span(name: str, attributes: Mapping[str, Any] | None = None) -> Iterator[Any]:
-    """A span named ``name`` when tracing is on; nothing at all when it is off."""
+# -- spans ---------------------------------------------------------------------------
+
+_tracer_for: tuple[Any, Any] = (None, None)  # (provider, its tracer for us)
+
+
+def _tracer() -> Any:
+    """The installed provider's tracer, looked up once per provider (not per span)."""
+    global _tracer_for
+    provider = trace.get_tracer_provider()
+    if provider is not _tracer_for[0]:
+        _tracer_for = (provider, provider.get_tracer(INSTRUMENTATION_NAME))
+    return _tracer_for[1]
+
+
+class _NoSpan:
+    """What ``span`` returns when nobody listens: entering it yields None."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+_NO_SPAN = _NoSpan()
+
+
+class _Span:
+    """A started span, ended on exit; made the current span unless it is a leaf."""
+
+    __slots__ = ("_span", "_token")
+
+    def __init__(self, name: str, attributes: Mapping[str, Any] | None, leaf: bool) -> None:
+        self._span = _tracer().start_span(name, attributes=attributes)
+        self._token = None if leaf else otel_context.attach(trace.set_span_in_context(self._span))
+
+    def __enter__(self) -> Any:
+        return self._span
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        span = self._span
+        if exc is not None:  # as start_as_current_span does: the error is on the span
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        if self._token is not None:
+            otel_context.detach(self._token)
+        span.end()
+
+
+def span(name: str, attributes: Mapping[str, Any] | None = None, *, leaf: bool = False) -> Any:
+    """A context manager: a span named ``name`` when tracing is on, nothing when it is off.
+
+    ``leaf=True`` for spans that start no other span (their children would attach to
+    the enclosing span instead): they are not made current, which is cheaper.
+    """
     if not tracing_enabled():
-        yield None
-        return
-    with _tracer.start_as_current_span(name, attributes=attributes) as current:
-        yield current
+        return _NO_SPAN
+    return _Span(name, attributes, leaf)
 
 
-def record_request(duration_ms: float, operation: str, status: int) -> None:
-    if metrics_enabled():
-        _request_duration.record(
-            duration_ms, {"graphql.operation.type": operation, "http.status_code": status}
+# -- metrics ---------------------------------------------------------------------------
+
+
+class _Instruments:
+    """The SDK instruments, created once from the installed meter provider."""
+
+    def __init__(self, provider: Any) -> None:
+        meter = provider.get_meter(INSTRUMENTATION_NAME)
+        self.provider = provider
+        self.request_duration = meter.create_histogram(
+            "fraiseql.request.duration", unit="ms", description="GraphQL request duration"
+        )
+        self.query_duration = meter.create_histogram(
+            "fraiseql.db.query.duration", unit="ms", description="Database statement duration"
+        )
+        self.errors = meter.create_counter("fraiseql.errors", description="Errors by GraphQL code")
+        self.cache_requests = meter.create_counter(
+            "fraiseql.cache.requests", description="Result cache lookups by result"
+        )
+        # Resilience: retries, the circuit breaker, load shedding, stale reads.
+        self.read_retries = meter.create_counter(
+            "fraiseql.db.read_retries", description="Reads retried after a transient database failure"
+        )
+        self.circuit_transitions = meter.create_counter(
+            "fraiseql.db.circuit.transitions", description="Circuit breaker state changes by state entered"
+        )
+        self.circuit_rejected = meter.create_counter(
+            "fraiseql.db.circuit.rejected", description="Database calls failed fast by an open circuit"
+        )
+        self.shed = meter.create_counter("fraiseql.requests.shed", description="Requests refused by load shedding")
+        self.stale_served = meter.create_counter(
+            "fraiseql.cache.stale_served",
+            description="Responses served stale from the cache while the database failed",
+        )
+        meter.create_observable_gauge(
+            "fraiseql.db.circuit.state", callbacks=[_observe("circuit")],
+            description="Circuit breaker state: 0 closed, 1 half-open, 2 open",
+        )
+        meter.create_observable_gauge(
+            "fraiseql.requests.in_flight", callbacks=[_observe("in_flight")],
+            description="GraphQL requests being executed",
         )
 
 
-def record_query(duration_ms: float) -> None:
-    if metrics_enabled():
-        _query_duration.record(duration_ms)
-
-
-def record_error(code: str) -> None:
-    if metrics_enabled():
-        _errors.add(1, {"code": code})
-
-
-def record_cache(result: str) -> None:
-    if metrics_enabled():
-        _cache_requests.add(1, {"result": result})
-
-
-# -- resilience: retries, the circuit breaker, load shedding, stale reads -----------------
-# counters: fraiseql.db.read_retries by reason; fraiseql.db.circuit.transitions by
-# db.name and state (the state entered); fraiseql.db.circuit.rejected by db.name;
-# fraiseql.requests.shed by reason; fraiseql.cache.stale_served.
-# gauges (observed at collection): fraiseql.db.circuit.state (0 closed, 1 half-open,
-# 2 open) by db.name; fraiseql.requests.in_flight.
-
-_read_retries = _meter.create_counter(
-    "fraiseql.db.read_retries", description="Reads retried after a transient database failure"
-)
-_circuit_transitions = _meter.create_counter(
-    "fraiseql.db.circuit.transitions", description="Circuit breaker state changes by state entered"
-)
-_circuit_rejected = _meter.create_counter(
-    "fraiseql.db.circuit.rejected", description="Database calls failed fast by an open circuit"
-)
-_shed = _meter.create_counter("fraiseql.requests.shed", description="Requests refused by load shedding")
-_stale_served = _meter.create_counter(
-    "fraiseql.cache.stale_served", description="Responses served stale from the cache while the database failed"
-)
-
-# name -> callable returning [(value, attributes)]; read by the observable gauges below.
+# name -> {key: (attributes, read)}: what the observable gauges report at collection.
 _gauge_sources: dict[str, dict[str, Any]] = {"circuit": {}, "in_flight": {}}
 
 
@@ -115,16 +174,6 @@ def _observe(kind: str) -> Any:
         return [metrics.Observation(read(), attributes) for attributes, read in _gauge_sources[kind].values()]
 
     return callback
-
-
-_meter.create_observable_gauge(
-    "fraiseql.db.circuit.state", callbacks=[_observe("circuit")],
-    description="Circuit breaker state: 0 closed, 1 half-open, 2 open",
-)
-_meter.create_observable_gauge(
-    "fraiseql.requests.in_flight", callbacks=[_observe("in_flight")],
-    description="GraphQL requests being executed",
-)
 
 
 def observe_gauge(kind: str, key: str, read: Any, attributes: Mapping[str, Any] | None = None) -> None:
@@ -136,26 +185,75 @@ def observe_gauge(kind: str, key: str, read: Any, attributes: Mapping[str, Any] 
     _gauge_sources[kind][key] = (dict(attributes or {}), read)
 
 
+_instruments: _Instruments | None = None
+# The attributes of a request measurement, built once per (operation type, status).
+_request_attributes: dict[tuple[str, int], dict[str, Any]] = {}
+
+
+def _meters() -> _Instruments | None:
+    global _instruments
+    if not metrics_enabled():
+        return None
+    provider = metrics.get_meter_provider()
+    if _instruments is None or _instruments.provider is not provider:
+        _instruments = _Instruments(provider)
+    return _instruments
+
+
+def record_request(duration_ms: float, operation: str, status: int) -> None:
+    instruments = _meters()
+    if instruments is not None:
+        attributes = _request_attributes.get((operation, status))
+        if attributes is None:
+            attributes = {"graphql.operation.type": operation, "http.status_code": status}
+            if len(_request_attributes) < 256:  # operation types and statuses are few
+                _request_attributes[(operation, status)] = attributes
+        instruments.request_duration.record(duration_ms, attributes)
+
+
+def record_query(duration_ms: float) -> None:
+    instruments = _meters()
+    if instruments is not None:
+        instruments.query_duration.record(duration_ms)
+
+
+def record_error(code: str) -> None:
+    instruments = _meters()
+    if instruments is not None:
+        instruments.errors.add(1, {"code": code})
+
+
+def record_cache(result: str) -> None:
+    instruments = _meters()
+    if instruments is not None:
+        instruments.cache_requests.add(1, {"result": result})
+
+
 def record_read_retry(reason: str) -> None:
-    if metrics_enabled():
-        _read_retries.add(1, {"reason": reason})
+    instruments = _meters()
+    if instruments is not None:
+        instruments.read_retries.add(1, {"reason": reason})
 
 
 def record_breaker_transition(name: str, state: str) -> None:
-    if metrics_enabled():
-        _circuit_transitions.add(1, {"db.name": name, "state": state})
+    instruments = _meters()
+    if instruments is not None:
+        instruments.circuit_transitions.add(1, {"db.name": name, "state": state})
 
 
 def record_breaker_rejected(name: str) -> None:
-    if metrics_enabled():
-        _circuit_rejected.add(1, {"db.name": name})
+    instruments = _meters()
+    if instruments is not None:
+        instruments.circuit_rejected.add(1, {"db.name": name})
 
 
 def record_shed(reason: str) -> None:
-    if metrics_enabled():
-        _shed.add(1, {"reason": reason})
+    instruments = _meters()
+    if instruments is not None:
+        instruments.shed.add(1, {"reason": reason})
 
 
 def record_stale_served() -> None:
-    if metrics_enabled():
-        _stale_served.add(1)
+    instruments = _meters()
+    if instruments is not None:
+        instruments.stale_served.add(1)

@@ -44,6 +44,7 @@ SELECT id::text, 'acme', 'editor' FROM tb_user ORDER BY email LIMIT 1;
 -- PostgreSQL applies policies to roles that neither own the table nor are superusers:
 -- blog_reader is such a role (an app connects with options=-c role=blog_reader), and
 -- v_post checks its reader's rights (security_invoker) so the policy reaches its rows.
+-- tv_post, the projection the app reads, carries the same rule over its documents.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'blog_reader') THEN
@@ -53,7 +54,7 @@ END
 $$;
 
 GRANT USAGE ON SCHEMA public, fraiseql_rbac TO blog_reader;
-GRANT SELECT ON tb_user, tb_post, tb_comment, v_user, v_post TO blog_reader;
+GRANT SELECT ON tb_user, tb_post, tb_comment, v_user, v_post, tv_post TO blog_reader;
 GRANT SELECT ON ALL TABLES IN SCHEMA fraiseql_rbac TO blog_reader;
 
 ALTER VIEW v_post SET (security_invoker = true);
@@ -61,3 +62,9 @@ ALTER TABLE tb_post ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS tb_post_drafts_by_author ON tb_post;
 CREATE POLICY tb_post_drafts_by_author ON tb_post FOR SELECT
     USING (published_at IS NOT NULL OR author_id = blog_current_user_id());
+
+ALTER TABLE tv_post ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tv_post_drafts_by_author ON tv_post;
+CREATE POLICY tv_post_drafts_by_author ON tv_post FOR SELECT
+    USING (data->>'published_at' IS NOT NULL
+           OR (data->'author'->>'id')::uuid = blog_current_user_id());

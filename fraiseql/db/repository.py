@@ -33,6 +33,10 @@ from fraiseql.sql import (
 from fraiseql.types.documents import document_shape, type_definition
 
 
+def _text_column(type_or_view: type | str) -> str | None:
+    return None if isinstance(type_or_view, str) else type_definition(type_or_view).text_column
+
+
 def _source_and_shape(type_or_view: type | str) -> tuple[str, DocumentShape]:
     if isinstance(type_or_view, str):
         return type_or_view, UNTYPED
@@ -68,7 +72,7 @@ class Repository:
         source, shape = _source_and_shape(type_or_view)
         query, params = build_select(
             source, shape, where=where, order_by=order_by, limit=limit, offset=offset,
-            max_limit=self.max_limit,
+            max_limit=self.max_limit, text_column=_text_column(type_or_view),
         )
         return await self.db.fetch_texts(query, params, context=self.context, retry=True)
 
@@ -95,7 +99,7 @@ class Repository:
         """The first matching document, or None; ``id=`` looks up the view's id column."""
         if id is not None:
             source, _shape = _source_and_shape(type_or_view)
-            query, params = build_select_by_id(source, id)
+            query, params = build_select_by_id(source, id, text_column=_text_column(type_or_view))
             text = await self.db.fetch_text(query, params, context=self.context, retry=True)
             return None if text is None else json.loads(text)
         found = await self.find(type_or_view, where, order_by, limit=1)

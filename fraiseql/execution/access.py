@@ -7,10 +7,16 @@ copies them into the fields' metadata; ``fraiseql.rbac.check_access`` judges the
 the selection once, up front, means a request is refused as a whole (401 or 403) instead
 of half-executed, and the fast path needs no checks of its own.
 
+Which requirements a selection meets does not depend on the user, so the walk can be
+done once per document and variables (``requirements``, kept in the plan cache) and
+only the judging (``check_access``) runs per request.
+
 Example::
 
     rules = AccessRules(schema)
     rules.check(schema.query_type, operation.selection_set, fragments, variables, user)
+    needed = rules.requirements(schema.query_type, operation.selection_set, fragments, variables)
+    check_requirements(needed, user)  # the same verdict as rules.check
 """
 
 from __future__ import annotations
@@ -65,7 +71,21 @@ class AccessRules:
         """Raise AuthError (401/403) at the first field the user may not select."""
         if not self.enabled:
             return
-        self._walk(parent, selection_set, fragments, variables, user, set())
+        check_requirements(self.requirements(parent, selection_set, fragments, variables), user)
+
+    def requirements(
+        self,
+        parent: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+    ) -> tuple[Requirement, ...]:
+        """The requirements the selection meets, in the order ``check`` judges them."""
+        if not self.enabled:
+            return ()
+        found: list[Requirement] = []
+        self._walk(parent, selection_set, fragments, variables, found, set())
+        return tuple(found)
 
     def _walk(
         self,
@@ -73,7 +93,7 @@ class AccessRules:
         selection_set: SelectionSetNode,
         fragments: dict[str, FragmentDefinitionNode],
         variables: dict[str, Any],
-        user: Any,
+        found: list[Requirement],
         checked: set[int],
     ) -> None:
         grouped = collect_fields(self.schema, fragments, variables, parent, selection_set)
@@ -83,7 +103,9 @@ class AccessRules:
                 continue
             field_meta = _meta(field_def)
             if self.fields_fail_request or not isinstance(field_meta, FieldMeta):
-                check_access(getattr(field_meta, "requirement", None), user)
+                field_requirement = getattr(field_meta, "requirement", None)
+                if field_requirement is not None:
+                    found.append(field_requirement)
             named = get_named_type(field_def.type)
             members = (
                 list(self.schema.get_possible_types(named))
@@ -95,8 +117,14 @@ class AccessRules:
                     continue
                 requirement: Requirement | None = getattr(_meta(member), "requirement", None)
                 if requirement is not None and id(member) not in checked:
-                    check_access(requirement, user)
+                    found.append(requirement)
                     checked.add(id(member))
                 for node in nodes:
                     if node.selection_set is not None:
-                        self._walk(member, node.selection_set, fragments, variables, user, checked)
+                        self._walk(member, node.selection_set, fragments, variables, found, checked)
+
+
+def check_requirements(requirements: tuple[Requirement, ...], user: Any) -> None:
+    """Judge ``requirements`` in order for ``user``: the first one refused raises."""
+    for requirement in requirements:
+        check_access(requirement, user)

@@ -86,7 +86,7 @@ class DocumentCache:
                 f"Query is {len(text)} characters long; the maximum is {self._config.max_query_length}",
                 "QUERY_TOO_LARGE",
             )
-        with telemetry.span("graphql.parse"):
+        with telemetry.span("graphql.parse", leaf=True):
             try:
                 document = parse(text, max_tokens=self._config.max_query_length)
             except GraphQLError as exc:

@@ -42,6 +42,8 @@ from graphql import (
 from graphql.execution.collect_fields import collect_fields
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.type import is_non_null_type
+import psycopg
+from psycopg import sql
 
 from fraiseql import faults, telemetry
 from fraiseql.cache import ResultCache, cache_key
@@ -51,7 +53,7 @@ from fraiseql.context import RequestContext
 from fraiseql.db.pool import Database
 from fraiseql.db.repository import Repository
 from fraiseql.errors import DatabaseTimeout, DatabaseUnavailable, FraiseQLError, GraphQLRequestError
-from fraiseql.execution.access import AccessRules
+from fraiseql.execution.access import AccessRules, check_requirements
 from fraiseql.execution.documents import DocumentCache, PreparedDocument
 from fraiseql.execution.introspection import mentions_introspection, merge_results, split_root_fields
 from fraiseql.execution.plans import PlanCache, PlannedOperation, plan_key
@@ -129,10 +131,8 @@ class Executor:
         planned = self._planned(prepared, operation, request)
         variables = planned.variables
         kind = operation.operation.value
-        if self.access.enabled:
-            root = self.schema.get_root_type(operation.operation)
-            assert root is not None  # validation rejected operations the schema lacks
-            self.access.check(root, operation.selection_set, prepared.fragments, variables, context.user)
+        if planned.requirements:
+            check_requirements(planned.requirements, context.user)
         if self.visible_schemas is not None and kind == "query" and mentions_introspection(request.query):
             outcome = await self._run_introspection(prepared, operation, request, variables, context, extra_context)
             if outcome is not None:
@@ -159,7 +159,14 @@ class Executor:
             fast = None
             if operation.operation is OperationType.QUERY and self.config.fast_path:
                 fast = self._plan_fast_fields(prepared, operation, variables)
-            planned = self.plans.put(key, PlannedOperation(variables, fast))
+            requirements: tuple[Any, ...] = ()
+            if self.access.enabled:
+                root = self.schema.get_root_type(operation.operation)
+                assert root is not None  # validation rejected operations the schema lacks
+                requirements = self.access.requirements(
+                    root, operation.selection_set, prepared.fragments, variables
+                )
+            planned = self.plans.put(key, PlannedOperation(variables, fast, requirements))
         return planned
 
     # -- variables -------------------------------------------------------------------
@@ -229,7 +236,7 @@ class Executor:
             out_key=out_key,
             kind=meta.kind,
             plan=plan,
-            query=query,
+            query=rendered_sql(query),
             params=params,
             nullable=not is_non_null_type(field_def.type),
             tables_key=meta.type_meta.sql_source,
@@ -325,7 +332,13 @@ class Executor:
                     prepared, operation, request.variables or {}, other_fields, context, extra_context
                 )
             )
-        outcomes = await asyncio.gather(*pending, return_exceptions=True)
+        if len(pending) == 1:  # the common case: no task to schedule for one statement
+            try:
+                outcomes = [await pending[0]]
+            except Exception as exc:  # noqa: BLE001 - sorted out below, as gather's would be
+                outcomes = [exc]
+        else:
+            outcomes = await asyncio.gather(*pending, return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, FraiseQLError):
                 return await self._stale_or_error(key, outcome)
@@ -352,7 +365,7 @@ class Executor:
                 roots.append(("raw", out_key, json.dumps(other_values.get(out_key))))
         if _PIPELINE.hooks:
             roots = await _PIPELINE.fire(roots)
-        with telemetry.span("pipeline.build"):
+        with telemetry.span("pipeline.build", leaf=True):
             body = build_response(roots, other_errors or None)
         if cacheable and key is not None and not other_errors and b'"errors"' not in body[:12]:
             tables = self._tables_for(fast_fields)
@@ -490,6 +503,23 @@ def outcome_of(result: ExecutionResult) -> ExecutionOutcome:
         status = status_for(result.errors, result.data)
     payload["data"] = result.data
     return ExecutionOutcome(json.dumps(payload).encode(), status, error_codes=codes)
+
+
+def rendered_sql(query: Any) -> Any:
+    """``query`` composed to bytes once, when that is safe without a connection.
+
+    psycopg composes an ``sql.Composed`` again on every execution; a planned statement
+    runs many times, so the fast path keeps its text. Composing without a connection
+    quotes identifiers and string literals the standard way, which every server reads
+    the same for ASCII text without backslashes; anything else stays composed.
+    """
+    if not isinstance(query, sql.Composable):
+        return query
+    try:
+        text = query.as_bytes(None)
+    except (TypeError, ValueError, psycopg.Error):
+        return query
+    return text if text.isascii() and b"\\" not in text else query
 
 
 def replace_selection(

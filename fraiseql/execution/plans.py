@@ -5,8 +5,9 @@ compiled, SQL built) depend only on the document text, the operation name and th
 client's variables: for the same three, the result is the same. Profiling the blog
 example under load showed this planning at a third of the executor's CPU time per
 request, so repeated requests (the same list query, the same variables) reuse it.
-Different variables are different entries; access checks still run on every request,
-because they depend on the user.
+Different variables are different entries. Which access requirements the selection
+meets is planning too (kept here); judging them runs on every request, because it
+depends on the user.
 
 Example::
 
@@ -30,10 +31,12 @@ PlanKey = tuple[str, str | None, str | None]
 
 @dataclass(frozen=True, slots=True)
 class PlannedOperation:
-    """Coerced variables (read-only by convention) and the fast-path plan, or None."""
+    """Coerced variables (read-only by convention), the fast-path plan (or None), and the
+    access requirements the selection meets (judged per request, against its user)."""
 
     variables: dict[str, Any]
     fast: Any
+    requirements: tuple[Any, ...] = ()
 
 
 def plan_key(query: str, operation_name: str | None, variables: dict[str, Any] | None) -> PlanKey | None:

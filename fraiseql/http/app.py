@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -26,8 +27,9 @@ from typing import Any
 
 from graphql import GraphQLSchema
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from fraiseql.cache import PostgresCacheStore, ResultCache, view_tables
 from fraiseql.config import FraiseQLConfig
@@ -102,6 +104,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await _start(state, database_url, cache_database_url)
+        if state.config.gc_freeze_at_start:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -111,13 +116,49 @@ def create_app(
     # telemetry, installed first, exports over OTLP too when that is configured).
     agent_routes = chaos_agent.chaos_routes()
     otlp.install_from_environment()
-    app = Starlette(
-        routes=[*routes.ROUTES, *agent_routes],
-        middleware=[Middleware(RequestGuard, state=state)],
-        lifespan=lifespan,
-    )
+    app = _App(routes=[*routes.ROUTES, *agent_routes], lifespan=lifespan)
+    app.guard(state)
     app.state.fraiseql = state
     return app
+
+
+class _App(Starlette):
+    """Starlette, with ``GET``/``POST /graphql`` handed straight to its endpoint, and every
+    request behind the ``RequestGuard`` (body deadline, load shedding, request deadline).
+
+    Starlette's routing, its two default middlewares and the endpoint wrapper were about a
+    tenth of a fast-path request's instructions. The GraphQL endpoint answers every error
+    itself and needs none of them, so they are skipped for it, unless the application
+    added middleware (or a body limit, or a root path): then every request takes the
+    full stack, so that middleware sees every request. The guard wraps both ways in.
+    """
+
+    _fast: Any = None
+    _full: Any = None
+
+    def guard(self, state: Any) -> None:
+        self._fast = RequestGuard(self._graphql, state=state)
+        self._full = RequestGuard(super().__call__, state=state)
+
+    async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        response = await routes.graphql_endpoint(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._full is None:  # built without create_app: plain Starlette
+            await super().__call__(scope, receive, send)
+        elif (
+            scope["type"] == "http"
+            and scope["path"] == "/graphql"
+            and scope["method"] in ("GET", "POST")
+            and not scope.get("root_path")
+            and not self.user_middleware
+            and self.max_body_size is None
+        ):
+            await self._fast(scope, receive, send)
+        else:
+            await self._full(scope, receive, send)
 
 
 async def _start(state: AppState, database_url: str | None, cache_database_url: str | None) -> None:
@@ -163,11 +204,19 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
         )
 
     tables: dict[str, frozenset[str]] = {}
-    for view in _sql_sources(state.schema):
+    unknown: set[str] = set()  # a source with any unknown tag is never cached
+    for view, projection_of in _sql_sources(state.schema):
         try:
-            tables[view] = await view_tables(state.db, view)
+            tags = await view_tables(state.db, view)
+            if projection_of:
+                tags |= await view_tables(state.db, projection_of)
         except FraiseQLError as exc:
+            unknown.add(view)
+            tables.pop(view, None)
             state.startup_notes.append(f"tables of {view} unknown ({exc.code}): not cached")
+            continue
+        if view not in unknown:
+            tables[view] = tables.get(view, frozenset()) | tags  # two types may share a source
     state.executor = Executor(
         state.schema, state.db, cache=state.cache, config=config, view_tables=tables,
         visible_schemas=VisibleSchemas(state.schema) if state.hide_unauthorized_in_introspection else None,
@@ -238,14 +287,15 @@ async def _stop(state: AppState) -> None:
             await db.close()
 
 
-def _sql_sources(schema: GraphQLSchema) -> list[str]:
-    views: set[str] = set()
+def _sql_sources(schema: GraphQLSchema) -> list[tuple[str, str | None]]:
+    """Each type's view or table, with the view a projection table stores (or None)."""
+    sources: set[tuple[str, str | None]] = set()
     for named in schema.type_map.values():
         meta = getattr(named, "extensions", {}).get("fraiseql") if hasattr(named, "extensions") else None
         source = getattr(meta, "sql_source", None)
         if source:
-            views.add(source)
-    return sorted(views)
+            sources.add((source, getattr(meta, "projection_of", None)))
+    return sorted(sources, key=lambda pair: (pair[0], pair[1] or ""))
 
 
 __all__ = ["AppState", "create_app", "Route"]

@@ -163,7 +163,8 @@ class TypeMapper:
                     c.python_name, c.graphql_name, c.python_name, True, requirement_of(c.func)
                 )
             meta = TypeMeta(
-                cls, definition.graphql_name, definition.sql_source, fields, requirement_of(cls)
+                cls, definition.graphql_name, definition.sql_source, fields, requirement_of(cls),
+                definition.projection_of,
             )
             self.type_metas[cls] = meta
         return meta

@@ -39,13 +39,17 @@ class FieldMeta:
 
 @dataclass(frozen=True)
 class TypeMeta:
-    """An object type: its class, GraphQL name, view (or None) and fields by GraphQL name."""
+    """An object type: its class, GraphQL name, view or table (or None), fields by GraphQL name.
+
+    ``projection_of``: the view whose documents the table ``sql_source`` stores (cache tags).
+    """
 
     cls: type
     graphql_name: str
     sql_source: str | None
     fields: dict[str, FieldMeta] = field(default_factory=dict)
     requirement: Any = None  # fraiseql.auth.Requirement on the class, or None
+    projection_of: str | None = None
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ def query_field(mapper: TypeMapper, query: QueryDefinition, max_limit: int) -> G
             return build_select(
                 source, shape, where=args.get("where"), order_by=order_by_arg(args),
                 limit=args.get("limit"), offset=args.get("offset"), max_limit=max_limit,
+                text_column=definition.text_column,
             )
 
         meta = RootFieldMeta("list", type_meta, query.graphql_name, build_list)
@@ -94,7 +95,7 @@ def query_field(mapper: TypeMapper, query: QueryDefinition, max_limit: int) -> G
 
     if query.kind == "one":
         def build_one(args: dict[str, Any]) -> Any:
-            return build_select_by_id(source, args["id"])
+            return build_select_by_id(source, args["id"], text_column=definition.text_column)
 
         meta = RootFieldMeta("one", type_meta, query.graphql_name, build_one)
         return GraphQLField(

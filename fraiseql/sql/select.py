@@ -1,7 +1,8 @@
 """SELECT statements over a view: documents, one document by id, a count.
 
-Every statement reads ``data::text`` (the fast path hands the text to Rust untouched)
-and takes its values as named parameters.
+Every statement reads ``data::text`` (the fast path hands the text to Rust untouched),
+or the source's ``text_column`` when it stores that text already, and takes its values
+as named parameters.
 
 Example::
 
@@ -46,6 +47,14 @@ def where_clause(condition: sql.Composable) -> sql.Composable:
     return sql.SQL("") if condition is TRUE else sql.SQL(" WHERE {}").format(condition)
 
 
+_DATA_TEXT = sql.SQL("data::text")
+
+
+def document_text(text_column: str | None) -> sql.Composable:
+    """What a statement selects: ``data::text``, or a column that stores it (no conversion)."""
+    return _DATA_TEXT if text_column is None else sql.Identifier(text_column)
+
+
 def build_select(
     source: str,
     shape: DocumentShape,
@@ -55,13 +64,14 @@ def build_select(
     limit: int | None = None,
     offset: int | None = None,
     max_limit: int = DEFAULT_MAX_LIMIT,
+    text_column: str | None = None,
 ) -> Statement:
     """``SELECT data::text FROM <view> [WHERE] [ORDER BY] LIMIT [OFFSET]``."""
     params = Params()
     condition = build_where(where, shape, params)
     order = build_order_by(sort_keys(order_by, shape))
-    query = sql.SQL("SELECT data::text FROM {}{}{} LIMIT {}").format(
-        relation(source), where_clause(condition), order,
+    query = sql.SQL("SELECT {} FROM {}{}{} LIMIT {}").format(
+        document_text(text_column), relation(source), where_clause(condition), order,
         params.add(check_limit(limit, max_limit)),
     )
     if offset:
@@ -71,11 +81,11 @@ def build_select(
     return sql.Composed([query]), params.values
 
 
-def build_select_by_id(source: str, id_value: Any) -> Statement:
+def build_select_by_id(source: str, id_value: Any, *, text_column: str | None = None) -> Statement:
     """``SELECT data::text FROM <view> WHERE id = %(p0)s`` (the primary key's index)."""
     params = Params()
-    query = sql.SQL("SELECT data::text FROM {} WHERE {} = {}").format(
-        relation(source), ID_COLUMN, params.add(str(id_value))
+    query = sql.SQL("SELECT {} FROM {} WHERE {} = {}").format(
+        document_text(text_column), relation(source), ID_COLUMN, params.add(str(id_value))
     )
     return sql.Composed([query]), params.values
 

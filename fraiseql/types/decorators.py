@@ -55,6 +55,8 @@ def _declare_class(
     sql_source: str | None,
     description: str | None,
     registry: Registry | None,
+    projection_of: str | None = None,
+    text_column: str | None = None,
 ) -> C:
     description = description or docstring_of(cls)  # before dataclass() writes its own
     cls = _as_dataclass(cls)
@@ -64,6 +66,8 @@ def _declare_class(
         kind=kind,
         sql_source=sql_source,
         description=description,
+        projection_of=projection_of,
+        text_column=text_column,
     )
     setattr(cls, DEFINITION_ATTR, definition)
     remember_declared(cls)
@@ -77,6 +81,8 @@ def type(cls: C, /) -> C: ...
 def type(
     *,
     sql_source: str | None = None,
+    projection_of: str | None = None,
+    text_column: str | None = None,
     name: str | None = None,
     description: str | None = None,
     registry: Registry | None = None,
@@ -88,16 +94,34 @@ def type(  # noqa: A001 - exported as fraiseql.type on purpose
     /,
     *,
     sql_source: str | None = None,
+    projection_of: str | None = None,
+    text_column: str | None = None,
     name: str | None = None,
     description: str | None = None,
     registry: Registry | None = None,
 ) -> Any:
-    """Declare an output object type; ``sql_source`` names the view (``id``, ``data``)."""
+    """Declare an output object type; ``sql_source`` names the view or table (``id``, ``data``).
+
+    A table that stores a view's documents (a projection kept in sync by the database,
+    such as ``tv_post`` for ``v_post``) is read like a view; ``projection_of`` names that
+    view, so that cached results are tagged with the tables the view reads as well as
+    the table itself, and a mutation that ``invalidates=("tb_post",)`` clears them::
+
+        @type(sql_source="tv_post", projection_of="v_post")
+        class Post: ...
+
+    ``text_column`` names a column of ``sql_source`` that stores ``data::text`` (for
+    example ``data_text text GENERATED ALWAYS AS (data::text) STORED``); reads select it
+    instead of converting each document to text again (filters still use ``data``).
+    """
+    if (projection_of is not None or text_column is not None) and sql_source is None:
+        raise TypeError("projection_of and text_column need sql_source (where the documents are)")
 
     def decorate(target: C) -> C:
         return _declare_class(
             target, kind="type", name=name, sql_source=sql_source,
-            description=description, registry=registry,
+            description=description, registry=registry, projection_of=projection_of,
+            text_column=text_column,
         )
 
     return decorate(cls) if cls is not None else decorate

@@ -131,11 +131,15 @@ class TypeDefinition:
         kind: str,
         sql_source: str | None = None,
         description: str | None = None,
+        projection_of: str | None = None,
+        text_column: str | None = None,
     ) -> None:
         self.cls = cls
         self.graphql_name = graphql_name
         self.kind = kind  # "type" or "input"
         self.sql_source = sql_source
+        self.projection_of = projection_of  # the view a projection table stores, or None
+        self.text_column = text_column  # a column of sql_source holding data::text, or None
         self.description = description
 
     @cached_property

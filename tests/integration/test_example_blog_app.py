@@ -144,3 +144,37 @@ async def test_mutations_through_the_schema_resolvers(blog_url: str) -> None:
         )
         assert comment.data == {"addComment": {"comment": {"body": "mine", "author": {"id": author}}}}
         assert await db.fetch_value("SELECT count(*) FROM tb_post WHERE title = 'Schema path'") == 1
+
+
+async def test_cached_reads_of_the_projection_are_cleared_by_mutations(
+    client: httpx.AsyncClient, blog_url: str
+) -> None:
+    """Post reads tv_post; projection_of tags them with v_post's tables (the cache is on)."""
+    author = str(await _scalar(blog_url, "SELECT id FROM tb_user ORDER BY id LIMIT 1"))
+    query = '{ posts(where: {title: {eq: "Cache me"}}) { title comments { body } } }'
+    assert (await _graphql(client, query))["posts"] == []
+    created = await _graphql(client, CREATE, input={"title": "Cache me", "body": "b", "authorId": author})
+    assert (await _graphql(client, query))["posts"] == [{"title": "Cache me", "comments": []}]
+    await _graphql(client, """
+        mutation($input: AddCommentInput!) { addComment(input: $input) { __typename } }
+    """, input={"postId": created["createPost"]["post"]["id"], "body": "seen", "authorId": author})
+    assert (await _graphql(client, query))["posts"] == [{"title": "Cache me", "comments": [{"body": "seen"}]}]
+
+
+async def test_nested_filters_and_ordering_read_the_projection_like_the_view(
+    client: httpx.AsyncClient, blog_url: str
+) -> None:
+    name = await _scalar(blog_url, "SELECT name FROM tb_user ORDER BY id LIMIT 1")
+    data = await _graphql(client, """
+        query($name: String!) { posts(where: {author: {name: {eq: $name}}, tags: {isNull: false}},
+                                      orderBy: [{field: publishedAt, direction: DESC}, {field: id}]) {
+            id author { name } } }
+    """, name=name)
+    async with await psycopg.AsyncConnection.connect(blog_url) as conn:
+        cursor = await conn.execute(
+            "SELECT id::text FROM v_post WHERE data->'author'->>'name' = %s"
+            " ORDER BY (data->>'published_at')::timestamptz DESC NULLS FIRST, id", [name],
+        )
+        expected = [row[0] for row in await cursor.fetchall()]
+    assert expected and [post["id"] for post in data["posts"]] == expected
+    assert {post["author"]["name"] for post in data["posts"]} == {name}

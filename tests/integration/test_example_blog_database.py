@@ -272,3 +272,94 @@ async def test_add_comment_errors(blog_db: Database, payload: dict[str, Any], co
         payload = {**payload, "post_id": await _any_post_id(blog_db)}
     result = await _call(blog_db, "fn_add_comment", payload)
     assert (result["code"], result["object"]) == (code, None)
+
+
+# --- the projection tv_post ---------------------------------------------------------
+
+
+async def _projection_differences(url: str) -> list[str]:
+    """Posts whose tv_post document is missing, extra or not v_post's (empty when equal)."""
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        cursor = await conn.execute(
+            "SELECT coalesce(v.id, t.id)::text FROM v_post v FULL JOIN tv_post t USING (id)"
+            " WHERE v.data IS DISTINCT FROM t.data"
+        )
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def test_seed_fills_the_projection(blog_url: str) -> None:
+    assert await _projection_differences(blog_url) == []
+    assert await _documents(blog_url, "tv_post") == await _documents(blog_url, "v_post")
+
+
+async def test_projection_follows_writes_through_functions_and_plain_sql(
+    pg_cluster: LocalPostgres,
+) -> None:
+    url = await asyncio.to_thread(_fresh_blog_database, pg_cluster, 30)
+    async with Database(url, min_size=1, max_size=2) as db:
+        author = await _any_user_id(db)
+        other = str(await db.fetch_value("SELECT id FROM tb_user ORDER BY id DESC LIMIT 1"))
+        post_id = (await _call(db, "fn_create_post", {"title": "P", "body": "b", "author_id": author}))["object"]["id"]
+        await _call(db, "fn_add_comment", {"post_id": post_id, "body": "c1", "author_id": other})
+        await _call(db, "fn_update_post", {"id": post_id, "title": "P2", "tags": ["t"]})
+        await db.fetch_value("UPDATE tb_comment SET body = 'edited' WHERE post_id = %s", [post_id])
+        await db.fetch_value("UPDATE tb_user SET name = 'Renamed' WHERE id = %s", [other])
+        await db.fetch_value(
+            "INSERT INTO tb_post (author_id, title, body) SELECT id, 'plain', 'sql' FROM tb_user LIMIT 3"
+        )
+        await db.fetch_value("DELETE FROM tb_comment WHERE id IN (SELECT id FROM tb_comment LIMIT 5)")
+        await db.fetch_value(
+            "DELETE FROM tb_post WHERE id IN (SELECT id FROM tb_post WHERE id <> %s ORDER BY id LIMIT 2)",
+            [post_id],
+        )
+        await db.fetch_value("UPDATE tb_post SET title = title WHERE false")
+        doc = await db.fetch_value("SELECT data FROM tv_post WHERE id = %s", [post_id])
+        assert doc["title"] == "P2" and doc["comments"][0]["body"] == "edited"
+        assert doc["comments"][0]["author"]["name"] == "Renamed"
+        deleted = await _call(db, "fn_delete_post", {"id": post_id})
+        assert deleted["object"] == doc
+    assert await _projection_differences(url) == []
+
+
+async def test_projection_keeps_concurrent_comments_on_one_post(pg_cluster: LocalPostgres) -> None:
+    """Writers that refresh the same post at once queue; none overwrites another's comment."""
+    url = await asyncio.to_thread(_fresh_blog_database, pg_cluster, 10)
+    async with Database(url, min_size=8, max_size=8) as db:
+        author = await _any_user_id(db)
+        post_id = await _any_post_id(db)
+
+        async def comment(n: int) -> None:
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "SELECT fn_add_comment(%s::jsonb)",
+                    [psycopg.types.json.Jsonb({"post_id": post_id, "body": f"c{n}", "author_id": author})],
+                )
+                await conn.execute("SELECT pg_sleep(0.01)")  # hold the row lock a while
+
+        await asyncio.gather(*(comment(n) for n in range(16)))
+        doc = await db.fetch_value("SELECT data FROM tv_post WHERE id = %s", [post_id])
+    assert {f"c{n}" for n in range(16)} <= {c["body"] for c in doc["comments"]}
+    assert await _projection_differences(url) == []
+
+
+async def test_projection_shows_drafts_only_to_their_author_like_the_view(blog_url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(blog_url, autocommit=True) as conn:
+        row = await (await conn.execute(
+            "SELECT author_id::text, (SELECT count(*) FROM tb_post) FROM tb_post"
+            " WHERE published_at IS NULL ORDER BY id LIMIT 1"
+        )).fetchone()
+        assert row is not None
+        author, total = row
+        await conn.execute("SET ROLE blog_reader")  # policies bind roles that do not own the table
+        seen = {}
+        for user in ("", author):
+            await conn.execute("SELECT set_config('fraiseql.user_id', %s, false)", [user])
+            visible = {}
+            for source in ("v_post", "tv_post"):
+                cursor = await conn.execute(f"SELECT id::text FROM {source} ORDER BY id")  # type: ignore[arg-type]
+                visible[source] = [r[0] for r in await cursor.fetchall()]
+            table = visible["tv_post"]
+            assert table == visible["v_post"]
+            seen[user] = len(table)
+        await conn.execute("RESET ROLE")
+    assert seen[""] < seen[author] < total

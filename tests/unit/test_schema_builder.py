@@ -154,6 +154,7 @@ def test_metadata_for_the_fast_path(blog: SimpleNamespace) -> None:
     assert meta.fields["excerpt"].computed
     assert post_type.fields["publishedAt"].extensions["fraiseql"].source_key == "published_at"
     assert blog.schema.get_type("Comment").extensions["fraiseql"].sql_source is None
+    assert meta.projection_of is None
 
     fields = blog.schema.query_type.fields
     kinds = {name: f.extensions["fraiseql"].kind for name, f in fields.items()}
@@ -218,3 +219,11 @@ def test_bad_arguments_surface_as_graphql_errors(blog: SimpleNamespace) -> None:
 def test_a_schema_needs_a_query() -> None:
     with pytest.raises(SchemaError, match="at least one query"):
         build_schema(ft.Registry())
+
+
+def test_type_metadata_carries_the_view_a_projection_stores() -> None:
+    import importlib
+
+    example = importlib.import_module("examples.blog.app")
+    meta = example.schema.get_type("Post").extensions["fraiseql"]
+    assert (meta.sql_source, meta.projection_of) == ("tv_post", "v_post")

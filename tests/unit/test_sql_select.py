@@ -66,6 +66,15 @@ def test_select_by_id_and_count(conn: psycopg.Connection) -> None:
     )
 
 
+def test_a_stored_text_column_is_selected_instead_of_converting_data(conn: psycopg.Connection) -> None:
+    query, _params = build_select("tv_post", POST, where={"title": {"eq": "x"}}, limit=2, text_column="data_text")
+    assert query.as_string(conn) == (
+        'SELECT "data_text" FROM "tv_post" WHERE data->>\'title\' = %(p0)s LIMIT %(p1)s'
+    )
+    query, _params = build_select_by_id("tv_post", "abc", text_column="data_text")
+    assert query.as_string(conn) == 'SELECT "data_text" FROM "tv_post" WHERE id = %(p0)s'
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -123,6 +123,19 @@ def test_view_queries_need_a_view(registry: ft.Registry) -> None:
         ft.list_query(Loose, registry=registry)
 
 
+def test_a_projection_table_names_the_view_it_stores(registry: ft.Registry) -> None:
+    @ft.type(sql_source="tv_item", projection_of="v_item", text_column="data_text", registry=registry)
+    class Item:
+        id: ft.ID
+
+    definition = definition_of(Item)
+    assert (definition.sql_source, definition.projection_of) == ("tv_item", "v_item")
+    assert definition.text_column == "data_text"
+    for options in ({"projection_of": "v_item"}, {"text_column": "data_text"}):
+        with pytest.raises(TypeError, match="need sql_source"):
+            ft.type(registry=registry, **options)
+
+
 def test_documents_become_instances(registry: ft.Registry) -> None:
     @ft.enum(registry=registry)
     class Status(enum.Enum):

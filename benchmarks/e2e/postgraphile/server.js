@@ -5,7 +5,8 @@
 // Settings follow PostGraphile's production advice (no query log, no GraphiQL, no
 // schema watching, setof functions without nulls). Smart tags give the tables the same
 // GraphQL names as the other servers (post, user, comment) and hide the example's
-// views and SQL functions, which FraiseQL uses but PostGraphile does not need.
+// views, projection table and SQL functions, which FraiseQL uses but PostGraphile does
+// not need.
 // Simplify-inflector plus simpleCollections "only" make lists plain arrays:
 // posts(first: 20, orderBy: ID_ASC) { id author { name } comments { body } }.
 "use strict";
@@ -25,6 +26,7 @@ const SmartTags = makeJSONPgSmartTagsPlugin({
       tb_comment: { tags: { name: "comment" } },
       v_user: omitted,
       v_post: omitted,
+      tv_post: omitted,
     },
     constraint: {
       // comment.post_id does not match the table's SQL name (tb_post), so the inflector
@@ -37,7 +39,7 @@ const SmartTags = makeJSONPgSmartTagsPlugin({
       [
         "fn_create_post", "fn_update_post", "fn_delete_post", "fn_add_comment",
         "blog_iso_utc", "blog_try_uuid", "blog_try_timestamptz", "blog_result",
-        "blog_current_user_id", "blog_tags",
+        "blog_current_user_id", "blog_tags", "blog_refresh_tv_post",
       ].map((name) => [name, omitted]),
     ),
   },
