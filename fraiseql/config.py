@@ -34,7 +34,11 @@ with 503 ``DATABASE_UNAVAILABLE`` for ``breaker_reset_s`` (2.0), then lets one t
 Result cache: ``cache_enabled``, ``cache_ttl_s``, ``cache_local_max_entries``,
 ``cache_local_max_bytes``; stale reads while the database fails: ``cache_stale_reads``
 (true) and ``cache_max_stale_s`` (300, 0 = off): how long past its TTL an entry may
-still answer, marked ``extensions.cache.stale``.
+still answer, marked ``extensions.cache.stale``. The shared store's time budget:
+``cache_store_timeout_ms`` (200, 0 = no budget: a store call is waited for as long as
+it takes, within the cache database's own pool and statement timeouts) and, after a
+store failure, ``cache_store_cooldown_s`` (1.0, 0 = no cool-down: every call tries the
+store) during which reads and writes skip it.
 
 HTTP: ``graphiql``; ``retry_after_s`` (Retry-After on 503s without a better estimate);
 ``request_timeout_s`` (30, 0 = off): a request still running is answered 504
@@ -113,6 +117,8 @@ class FraiseQLConfig:
     cache_local_max_bytes: int = 64 * 1024 * 1024
     cache_stale_reads: bool = True
     cache_max_stale_s: float = 300.0
+    cache_store_timeout_ms: int = 200  # each call to the shared store; 0 = no budget
+    cache_store_cooldown_s: float = 1.0  # store skipped after a failure; 0 = never skipped
 
     # HTTP.
     graphiql: bool = True

@@ -156,6 +156,8 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
             ttl_s=config.cache_ttl_s,
             store=store,
             max_stale_s=config.stale_window_s,
+            store_timeout_s=config.cache_store_timeout_ms / 1000.0,
+            store_cooldown_s=config.cache_store_cooldown_s,
         )
 
     tables: dict[str, frozenset[str]] = {}

@@ -7,18 +7,18 @@ import asyncio
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from chaos.stack.base import LOOPBACK, free_port
-from chaos.stack.toxiproxy import ToxiproxyServer, find_server_binary
 from fraiseql.db.breaker import BreakerState, CircuitBreaker
 from fraiseql.db.local import LocalPostgres
 from fraiseql.db.pool import Database
 from fraiseql.db.read_retry import ReadRetry
 from fraiseql.errors import CircuitOpenError, DatabaseTimeout, DatabaseUnavailable
+
+from .conftest import PgProxy
 
 pytestmark = pytest.mark.integration
 
@@ -169,34 +169,10 @@ async def test_the_breaker_fails_fast_while_the_server_is_down_and_closes_after(
 # -- a black-holed network: the client-side deadline ----------------------------------
 
 
-@pytest.fixture(scope="module")
-def toxiproxy_url() -> Iterator[str]:
-    if find_server_binary() is None:
-        pytest.skip("toxiproxy-server is not installed")
-    server = ToxiproxyServer()
-    asyncio.run(server.start())
-    try:
-        yield server.url
-    finally:
-        asyncio.run(server.stop())
-
-
-@pytest.fixture
-async def proxied_url(toxiproxy_url: str, pg_cluster: LocalPostgres) -> AsyncIterator[tuple[str, object]]:
-    from chaos.stack.toxiproxy import Toxiproxy
-
-    client = Toxiproxy(toxiproxy_url)
-    name = unique_name()
-    listen = f"{LOOPBACK}:{free_port()}"
-    await client.create_proxy(name, listen=listen, upstream=f"{pg_cluster.host}:{pg_cluster.port}")
-    yield f"postgresql://postgres@{listen}/{pg_cluster.dbname}", (client, name)
-    await client.reset()
-
-
 async def test_a_swallowed_answer_ends_at_the_client_deadline_and_counts_for_the_breaker(
-    proxied_url: tuple[str, object],
+    pg_proxy: PgProxy, pg_url: str
 ) -> None:
-    url, (client, proxy) = proxied_url  # type: ignore[misc]
+    url, client, proxy = pg_proxy.through(pg_url), pg_proxy.client, pg_proxy.name
     breaker = CircuitBreaker(failure_threshold=5, reset_s=1)
     async with Database(
         url, min_size=1, max_size=2, statement_timeout_ms=200, statement_grace_ms=200,
