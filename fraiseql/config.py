@@ -18,7 +18,13 @@ Database timeouts and pool health:
     ``pool_check`` (true): a pooled connection whose socket shows it was closed is
     replaced before use; ``pool_max_lifetime_s`` (1800) and ``pool_max_idle_s`` (300):
     connections are recycled (0 = never); ``pool_reconnect_timeout_s`` (30): how long one
-    reconnection attempt keeps trying.
+    reconnection attempt keeps trying; ``pool_reconnect_max_delay_s`` (1.0): the longest
+    pause between its tries (0 = psycopg_pool's own backoff, 1 s doubling), so the pool
+    refills within about that long of the server coming back; ``pool_fail_fast`` (true):
+    a request waiting for a pooled connection gets 503 ``DATABASE_UNAVAILABLE`` as soon
+    as one of the pool's connection attempts fails (refused, timed out, server starting
+    or stopping; not "too many clients") or the circuit opens, instead of waiting out
+    ``pool_timeout_s``, which still bounds the wait for a pool that is merely busy.
 
 Read retries (fast path and repository reads, never mutations, which have their own
 idempotency-key retries): ``read_retry_attempts`` (2, 0 = off) retries after a lost or
@@ -28,8 +34,10 @@ Mutations: ``mutation_retry_attempts`` (3, 0 = off) repeats after 40001, 40P01 o
 connection lost before COMMIT (an idempotency key makes the last case safe too).
 
 Circuit breaker around the main database: ``breaker_enabled`` (true); opens after
-``breaker_failure_threshold`` (5) consecutive connection failures or timeouts, fails fast
-with 503 ``DATABASE_UNAVAILABLE`` for ``breaker_reset_s`` (2.0), then lets one trial through.
+``breaker_failure_threshold`` (5) consecutive connection failures or timeouts (the
+pool's own failed connection attempts included; a pool wait that timed out is not one),
+fails fast with 503 ``DATABASE_UNAVAILABLE`` for ``breaker_reset_s`` (2.0), then lets one
+trial through (a connection attempt of the pool that succeeds closes it too).
 
 Result cache: ``cache_enabled``, ``cache_ttl_s``, ``cache_local_max_entries``,
 ``cache_local_max_bytes``; stale reads while the database fails: ``cache_stale_reads``
@@ -96,6 +104,8 @@ class FraiseQLConfig:
     pool_max_lifetime_s: float = 1_800.0
     pool_max_idle_s: float = 300.0
     pool_reconnect_timeout_s: float = 30.0
+    pool_reconnect_max_delay_s: float = 1.0
+    pool_fail_fast: bool = True
 
     # Read retries.
     read_retry_attempts: int = 2

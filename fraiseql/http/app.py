@@ -204,6 +204,8 @@ def _main_database(url: str, config: FraiseQLConfig) -> Database:
         max_lifetime_s=config.pool_max_lifetime_s,
         max_idle_s=config.pool_max_idle_s,
         reconnect_timeout_s=config.pool_reconnect_timeout_s,
+        reconnect_max_delay_s=config.pool_reconnect_max_delay_s,
+        fail_fast=config.pool_fail_fast,
         breaker=breaker,
         read_retry=read_retry,
     )
