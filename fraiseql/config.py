@@ -18,7 +18,13 @@ Database timeouts and pool health:
     ``pool_check`` (true): a pooled connection whose socket shows it was closed is
     replaced before use; ``pool_max_lifetime_s`` (1800) and ``pool_max_idle_s`` (300):
     connections are recycled (0 = never); ``pool_reconnect_timeout_s`` (30): how long one
-    reconnection attempt keeps trying.
+    reconnection attempt keeps trying; ``pool_reconnect_max_delay_s`` (1.0): the longest
+    pause between its tries (0 = psycopg_pool's own backoff, 1 s doubling), so the pool
+    refills within about that long of the server coming back; ``pool_fail_fast`` (true):
+    a request waiting for a pooled connection gets 503 ``DATABASE_UNAVAILABLE`` as soon
+    as one of the pool's connection attempts fails (refused, timed out, server starting
+    or stopping; not "too many clients") or the circuit opens, instead of waiting out
+    ``pool_timeout_s``, which still bounds the wait for a pool that is merely busy.
 
 Read retries (fast path and repository reads, never mutations, which have their own
 idempotency-key retries): ``read_retry_attempts`` (2, 0 = off) retries after a lost or
@@ -28,15 +34,21 @@ Mutations: ``mutation_retry_attempts`` (3, 0 = off) repeats after 40001, 40P01 o
 connection lost before COMMIT (an idempotency key makes the last case safe too).
 
 Circuit breaker around the main database: ``breaker_enabled`` (true); opens after
-``breaker_failure_threshold`` (5) consecutive connection failures or timeouts, fails fast
-with 503 ``DATABASE_UNAVAILABLE`` for ``breaker_reset_s`` (2.0), then lets one trial through.
+``breaker_failure_threshold`` (5) consecutive connection failures or timeouts (the
+pool's own failed connection attempts included; a pool wait that timed out is not one),
+fails fast with 503 ``DATABASE_UNAVAILABLE`` for ``breaker_reset_s`` (2.0), then lets one
+trial through (a connection attempt of the pool that succeeds closes it too).
 
 Result cache: ``cache_enabled``, ``cache_ttl_s``, ``cache_local_max_entries``,
 ``cache_local_max_bytes``; stale reads while the database fails: ``cache_stale_reads``
 (true) and ``cache_max_stale_s`` (300, 0 = off): how long past its TTL an entry may
 still answer, marked ``extensions.cache.stale``; ``cache_coalesce`` (true): identical
 cacheable requests in flight at once share one lookup and one database query (a hot entry
-expiring under load costs one query, not one per client).
+expiring under load costs one query, not one per client). The shared store's time budget:
+``cache_store_timeout_ms`` (200, 0 = no budget: a store call is waited for as long as
+it takes, within the cache database's own pool and statement timeouts) and, after a
+store failure, ``cache_store_cooldown_s`` (1.0, 0 = no cool-down: every call tries the
+store) during which reads and writes skip it.
 
 HTTP: ``graphiql``; ``retry_after_s`` (Retry-After on 503s without a better estimate);
 ``request_timeout_s`` (30, 0 = off): a request still running is answered 504
@@ -94,6 +106,8 @@ class FraiseQLConfig:
     pool_max_lifetime_s: float = 1_800.0
     pool_max_idle_s: float = 300.0
     pool_reconnect_timeout_s: float = 30.0
+    pool_reconnect_max_delay_s: float = 1.0
+    pool_fail_fast: bool = True
 
     # Read retries.
     read_retry_attempts: int = 2
@@ -116,6 +130,8 @@ class FraiseQLConfig:
     cache_stale_reads: bool = True
     cache_coalesce: bool = True  # identical requests in flight share one lookup and one query
     cache_max_stale_s: float = 300.0
+    cache_store_timeout_ms: int = 200  # each call to the shared store; 0 = no budget
+    cache_store_cooldown_s: float = 1.0  # store skipped after a failure; 0 = never skipped
 
     # HTTP.
     graphiql: bool = True

@@ -6,9 +6,11 @@ failure (refused connection, timeout, a fault hook raising, a corrupt value) bec
 counted miss, never an exception for the caller:
 
 - each store call has its own deadline (``store_timeout_s``, 200 ms by default); a late
-  call is abandoned in the background, so a slow store cannot stall reads;
+  call is abandoned in the background, so a slow store cannot stall reads (``0``: no
+  budget, each call is waited for as long as it takes, within the store's own pool and
+  statement timeouts);
 - after a failure the store is left alone for ``store_cooldown_s``, so an outage costs
-  one timeout per cool-down, not one per request;
+  one timeout per cool-down, not one per request (``0``: no cool-down, every call tries);
 - an invalidation that did not reach the store is kept and replayed before the next
   store access; until it succeeds the store is not read, so a missed invalidation can
   never serve a stale result;
@@ -276,11 +278,11 @@ class ResultCache:
 
         The operation runs as its own task: on the deadline we stop waiting at once and
         cancel it in the background (psycopg's cancellation talks to the server, which
-        is exactly what may be slow).
+        is exactly what may be slow). ``store_timeout_s`` 0 waits for it without a bound.
         """
         task = asyncio.ensure_future(operation)
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.store_timeout_s)
+            done, _ = await asyncio.wait({task}, timeout=self.store_timeout_s or None)
         except asyncio.CancelledError:
             self._abandon(task)
             raise

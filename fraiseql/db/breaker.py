@@ -14,7 +14,8 @@ cannot recover. With it:
   again, and a trial that was cancelled lets the next call try.
 
 Late answers from calls that started before the circuit opened are ignored while it is
-open, so one slow success cannot close it.
+open, so one slow success cannot close it. Listeners (``listen``) hear every state
+entered: the ``Database`` ends its waits for a pooled connection when the circuit opens.
 
 Example::
 
@@ -31,12 +32,15 @@ Example::
 from __future__ import annotations
 
 import enum
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from fraiseql import telemetry
 from fraiseql.errors import CircuitOpenError, DatabaseTimeout, DatabaseUnavailable
+
+logger = logging.getLogger("fraiseql.db")
 
 
 class BreakerState(enum.Enum):
@@ -81,6 +85,11 @@ class CircuitBreaker:
         self.half_opened = 0
         self.closed = 0  # transitions back to closed
         self.rejected = 0  # calls failed fast
+        self._listeners: list[Callable[[BreakerState], None]] = []
+
+    def listen(self, listener: Callable[[BreakerState], None]) -> None:
+        """Call ``listener(state)`` on every transition, after the state has changed."""
+        self._listeners.append(listener)
 
     def before_call(self) -> None:
         """Let the call through, or raise ``CircuitOpenError``."""
@@ -90,8 +99,8 @@ class CircuitBreaker:
             remaining = self._opened_at + self.reset_s - self._clock()
             if remaining > 0:
                 self._reject(remaining)
-            self._transition(BreakerState.HALF_OPEN)
             self.half_opened += 1
+            self._transition(BreakerState.HALF_OPEN)
         if self._trial_in_flight:
             self._reject(self.reset_s)
         self._trial_in_flight = True
@@ -109,8 +118,8 @@ class CircuitBreaker:
         self.consecutive_failures = 0
         if self.state is BreakerState.HALF_OPEN:
             self._trial_in_flight = False
-            self._transition(BreakerState.CLOSED)
             self.closed += 1
+            self._transition(BreakerState.CLOSED)
 
     def record_failure(self) -> None:
         if self.state is BreakerState.OPEN:
@@ -119,8 +128,8 @@ class CircuitBreaker:
         if self.state is BreakerState.HALF_OPEN or self.consecutive_failures >= self.failure_threshold:
             self._trial_in_flight = False
             self._opened_at = self._clock()
-            self._transition(BreakerState.OPEN)
             self.opened += 1
+            self._transition(BreakerState.OPEN)
 
     def release(self) -> None:
         """A call ended without a verdict (cancelled): a trial slot becomes free again."""
@@ -155,3 +164,8 @@ class CircuitBreaker:
     def _transition(self, state: BreakerState) -> None:
         self.state = state
         telemetry.record_breaker_transition(self.name, state.value)
+        for listener in self._listeners:
+            try:
+                listener(state)
+            except Exception:  # noqa: BLE001 - a listener must not break the state machine
+                logger.exception("a circuit breaker listener failed")

@@ -25,6 +25,11 @@ _UNAVAILABLE_STATES = {
 }
 _TRANSIENT_STATES = {"40001": "SERIALIZATION_FAILURE", "40P01": "DEADLOCK_DETECTED"}
 
+# What PostgreSQL answers a new session when it is up but has no slot for it (53300:
+# max_connections, the reserved slots, a role's or a database's connection limit). libpq
+# reports a failed connection as text only, without the SQLSTATE, so the text is matched.
+_SERVER_FULL_TEXTS = ("too many clients", "connection slots are reserved", "too many connections")
+
 
 def translate(exc: BaseException) -> DatabaseError:
     """Map a psycopg / psycopg_pool exception to FraiseQL's tree (never raises)."""
@@ -54,6 +59,18 @@ def translate(exc: BaseException) -> DatabaseError:
         error.extensions["sqlstate"] = sqlstate
     error.__cause__ = exc
     return error
+
+
+def refused_for_capacity(exc: BaseException) -> bool:
+    """True when a failed connection attempt met a server that is up but full (53300).
+
+    The pool's connections already open still work then, so it is not an outage. Known
+    limit: a server whose ``lc_messages`` is not English is not recognised as full.
+    """
+    if getattr(exc, "sqlstate", None) == "53300":
+        return True
+    text = str(exc).lower()
+    return any(marker in text for marker in _SERVER_FULL_TEXTS)
 
 
 def is_connection_lost(exc: BaseException) -> bool:

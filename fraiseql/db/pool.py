@@ -11,6 +11,14 @@ before use (``fraiseql.db.health``) and connections are recycled after
 ``max_lifetime_s`` / ``max_idle_s``. An optional ``CircuitBreaker`` fails calls fast
 while the database is down; an optional ``ReadRetry`` repeats reads marked ``retry=True``.
 
+The pool's own connection attempts are watched (``fraiseql.db.connect_attempts``): each
+outcome feeds the breaker, and with ``fail_fast`` a failed attempt or the breaker opening
+ends every wait for a pooled connection at once (``fraiseql.db.pool_waits``), so an
+outage answers in about one attempt instead of ``pool_timeout_s``; a pool that is merely
+busy keeps the full wait. A wait that timed out is no verdict for the breaker (the pool
+was busy: the attempts speak for the server). Reconnection attempts are at most
+``reconnect_max_delay_s`` apart, so the pool refills soon after the server is back.
+
 Example::
 
     db = Database("postgresql://app@127.0.0.1/blog")
@@ -30,16 +38,18 @@ import psycopg
 from psycopg import postgres, pq, sql
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from fraiseql import faults, telemetry
 from fraiseql.context import ANONYMOUS, RequestContext
-from fraiseql.db.breaker import CircuitBreaker
+from fraiseql.db.breaker import BreakerState, CircuitBreaker
+from fraiseql.db.connect_attempts import ConnectWatch, ReconnectingPool
 from fraiseql.db.errors import translate
 from fraiseql.db.health import check_connection
+from fraiseql.db.pool_waits import PoolWaits
 from fraiseql.db.read_retry import ReadRetry
 from fraiseql.deadlines import Deadline, DeadlineExpired, run_with_deadline
-from fraiseql.errors import DatabaseError, DatabaseTimeout
+from fraiseql.errors import CircuitOpenError, DatabaseError, DatabaseTimeout, DatabaseUnavailable
 
 Query = sql.Composable | LiteralString
 Params = Sequence[Any] | Mapping[str, Any] | None
@@ -96,6 +106,8 @@ class Database:
         max_lifetime_s: float = 1800.0,
         max_idle_s: float = 300.0,
         reconnect_timeout_s: float = 30.0,
+        reconnect_max_delay_s: float = 1.0,
+        fail_fast: bool = True,
         breaker: CircuitBreaker | None = None,
         read_retry: ReadRetry | None = None,
         name: str = "main",
@@ -113,8 +125,16 @@ class Database:
         )
         self.breaker = breaker
         self.read_retry = read_retry
-        self._pool = AsyncConnectionPool(
+        self.fail_fast = fail_fast
+        self.connect_watch = ConnectWatch()
+        self.connect_watch.listen(self._connect_attempted)
+        self.waits = PoolWaits()
+        if breaker is not None:
+            breaker.listen(self._breaker_moved)
+        self._pool = ReconnectingPool(
             url,
+            connection_class=self.connect_watch.connection_class(),
+            reconnect_max_delay_s=reconnect_max_delay_s,
             min_size=min_size,
             max_size=max_size,
             open=False,
@@ -135,6 +155,22 @@ class Database:
             configure=self._configure,
             name=f"fraiseql-{name}",
         )
+
+    def _connect_attempted(self, failure: DatabaseError | None) -> None:
+        # One of the pool's connection attempts ended: the breaker hears it like a call,
+        # and a failure ends the waits (the connection they wait for is not coming).
+        if self.breaker is not None:
+            if failure is None:
+                self.breaker.record_success()
+            else:
+                self.breaker.record_failure()
+        if failure is not None and self.fail_fast:
+            self.waits.end_all(lambda: DatabaseUnavailable("The database is not accepting connections"))
+
+    def _breaker_moved(self, state: BreakerState) -> None:
+        if state is BreakerState.OPEN and self.fail_fast and self.breaker is not None:
+            breaker = self.breaker
+            self.waits.end_all(lambda: CircuitOpenError(breaker.retry_after_s()))
 
     async def _configure(self, conn: psycopg.AsyncConnection[Any]) -> None:
         # Text in binary results loads as bytes on this pool's connections (raw_text).
@@ -169,10 +205,11 @@ class Database:
         return dict(self._pool.get_stats())
 
     def resilience_stats(self) -> dict[str, Any]:
-        """The breaker's state and counters and the read retries, for ``/_chaos/stats``."""
+        """The breaker, the read retries and the pool's connection attempts, for ``/_chaos/stats``."""
         return {
             "breaker": self.breaker.snapshot() if self.breaker is not None else None,
             "read_retries": self.read_retry.snapshot() if self.read_retry is not None else None,
+            "connects": {**self.connect_watch.snapshot(), "waits_ended": self.waits.ended},
         }
 
     async def ping(self, timeout_s: float = 2.0) -> bool:
@@ -190,8 +227,9 @@ class Database:
 
         With a breaker, an open circuit raises ``CircuitOpenError`` before the pool is
         asked, and every outcome is reported to it: a translated connection failure or
-        timeout counts against the database, anything else the server answered for it,
-        a cancellation is no verdict.
+        timeout counts against the database, anything else the server answered for it;
+        a cancellation, a pool wait that timed out (a busy pool) and a wait ended by the
+        circuit opening are no verdict.
         """
         breaker = self.breaker
         if breaker is not None:
@@ -202,8 +240,10 @@ class Database:
             # getconn/putconn, not pool.connection(): that one also enters the connection,
             # whose exit commits; in autocommit there is nothing to commit, and the check
             # cost more than the checkout itself (128k against 50k instructions).
-            # putconn rolls back a connection returned inside a transaction.
-            conn = await self._pool.getconn()
+            # putconn rolls back a connection returned inside a transaction. With
+            # fail_fast, the wait for a connection ends early when the server refuses them.
+            checkout = self._pool.getconn()
+            conn = await (self.waits.run(checkout) if self.fail_fast else checkout)
             try:
                 yield conn
             finally:
@@ -211,7 +251,10 @@ class Database:
         except (psycopg.Error, OSError, DatabaseError) as exc:  # pool errors are psycopg.Errors
             error = translate(exc)
             if breaker is not None:
-                breaker.record(error)
+                if isinstance(exc, (PoolTimeout, CircuitOpenError)):
+                    breaker.release()
+                else:
+                    breaker.record(error)
             if error is exc:
                 raise
             raise error from exc

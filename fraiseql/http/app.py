@@ -201,6 +201,8 @@ async def _start(state: AppState, database_url: str | None, cache_database_url: 
             ttl_s=config.cache_ttl_s,
             store=store,
             max_stale_s=config.stale_window_s,
+            store_timeout_s=config.cache_store_timeout_ms / 1000.0,
+            store_cooldown_s=config.cache_store_cooldown_s,
         )
 
     tables: dict[str, frozenset[str]] = {}
@@ -255,6 +257,8 @@ def _main_database(url: str, config: FraiseQLConfig) -> Database:
         max_lifetime_s=config.pool_max_lifetime_s,
         max_idle_s=config.pool_max_idle_s,
         reconnect_timeout_s=config.pool_reconnect_timeout_s,
+        reconnect_max_delay_s=config.pool_reconnect_max_delay_s,
+        fail_fast=config.pool_fail_fast,
         breaker=breaker,
         read_retry=read_retry,
     )

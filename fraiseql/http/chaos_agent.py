@@ -16,7 +16,9 @@ routes under ``/_chaos/`` answer only loopback clients (403 otherwise) that send
   had an SDK meter provider, metrics say so and are empty; spans are still counted).
 - ``GET /_chaos/stats`` -> pool and result-cache counters, and the resilience counters:
   ``in_flight``, ``shed``, ``breaker`` (``state``, ``opened``, ``closed``, ``rejected``,
-  ...; null without a breaker), ``read_retries``, ``stale_served``.
+  ...; null without a breaker), ``connects`` (the main pool's connection attempts:
+  ``attempts``, ``failed``, ``turned_away``, ``failing``, ``waits_ended``),
+  ``read_retries``, ``stale_served``.
 - ``POST /_chaos/resources`` ``{"kind": "cpu", "threads": 1, "duration_s": 10}`` or
   ``{"kind": "memory", "mb": 200, "duration_s": 10}`` -> 201 ``{"id": "r1"}``;
   ``GET /_chaos/resources`` -> ``{"resources": [{"id", "kind", "active", "cpu_s",
@@ -158,6 +160,7 @@ class ChaosAgent:
             "in_flight": in_flight.get("in_flight", 0),
             "shed": in_flight.get("shed", 0),
             "breaker": resilience.get("breaker"),
+            "connects": resilience.get("connects"),
             "read_retries": retries["retries"] if retries else 0,
             "stale_served": cache["stale_served"] if cache else 0,
             "draining": bool(state.drain is not None and state.drain.draining),

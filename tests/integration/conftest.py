@@ -1,19 +1,24 @@
-"""Integration fixtures: the blog example loaded into the session's cluster, served over real HTTP."""
+"""Integration fixtures: the blog example loaded into the session's cluster, served over real
+HTTP; a real Toxiproxy server with a proxy in front of that cluster."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import port_for
 import pytest
 import uvicorn
 from starlette.applications import Starlette
 
+from chaos.stack.base import LOOPBACK, free_port
+from chaos.stack.toxiproxy import Toxiproxy, ToxiproxyServer, find_server_binary
 from examples.blog.database import init_database
 from fraiseql.db.local import LocalPostgres
 
@@ -51,3 +56,46 @@ def serve_in_thread(app: Starlette) -> Iterator[RunningServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def toxiproxy_url() -> Iterator[str]:
+    """A real Toxiproxy server for this test process (the test is skipped without one)."""
+    if find_server_binary() is None and not os.environ.get("TOXIPROXY_URL"):
+        pytest.skip("toxiproxy-server is not installed")
+    server = ToxiproxyServer()
+    asyncio.run(server.start())
+    try:
+        yield server.url
+    finally:
+        asyncio.run(server.stop())
+
+
+@dataclass(frozen=True)
+class PgProxy:
+    """A Toxiproxy proxy in front of the session's cluster: ``through(url)`` goes by it."""
+
+    client: Toxiproxy
+    name: str
+    listen: str  # host:port
+
+    def through(self, url: str) -> str:
+        """``url`` (a database of the session's cluster) with the proxy as its host."""
+        parts = urlsplit(url)
+        user = f"{parts.username}@" if parts.username else ""
+        return parts._replace(netloc=f"{user}{self.listen}").geturl()
+
+
+_proxy_names = itertools.count(1)
+
+
+@pytest.fixture
+def pg_proxy(toxiproxy_url: str, pg_cluster: LocalPostgres) -> Iterator[PgProxy]:
+    """A fresh proxy to the session's cluster; toxics removed and proxies enabled after."""
+    client = Toxiproxy(toxiproxy_url)
+    proxy = PgProxy(client, f"pg{os.getpid()}x{next(_proxy_names)}", f"{LOOPBACK}:{free_port()}")
+    asyncio.run(client.create_proxy(proxy.name, listen=proxy.listen, upstream=f"{pg_cluster.host}:{pg_cluster.port}"))
+    try:
+        yield proxy
+    finally:
+        asyncio.run(client.reset())

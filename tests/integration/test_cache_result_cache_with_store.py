@@ -46,8 +46,8 @@ async def store(cache_db: Database) -> PostgresCacheStore:
 async def down_store() -> AsyncIterator[PostgresCacheStore]:
     """A store whose database is a loopback port nobody listens on.
 
-    Its pool would wait 60 s for a connection: only the cache's own deadline can make
-    a call return promptly.
+    Its pool would wait 60 s for a connection (``fail_fast`` off: its refused attempts do
+    not end the wait): only the cache's own deadline can make a call return promptly.
     """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -57,6 +57,7 @@ async def down_store() -> AsyncIterator[PostgresCacheStore]:
         min_size=0,
         connect_timeout_s=1,
         pool_timeout_s=60,
+        fail_fast=False,
         name="cache-down",
     )
     await db.open()

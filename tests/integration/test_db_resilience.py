@@ -7,18 +7,19 @@ import asyncio
 import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import psycopg
+import psycopg_pool
 import pytest
 
-from chaos.stack.base import LOOPBACK, free_port
-from chaos.stack.toxiproxy import ToxiproxyServer, find_server_binary
 from fraiseql.db.breaker import BreakerState, CircuitBreaker
 from fraiseql.db.local import LocalPostgres
 from fraiseql.db.pool import Database
 from fraiseql.db.read_retry import ReadRetry
 from fraiseql.errors import CircuitOpenError, DatabaseTimeout, DatabaseUnavailable
+
+from .conftest import PgProxy
 
 pytestmark = pytest.mark.integration
 
@@ -137,66 +138,100 @@ async def test_the_pool_recovers_by_itself_after_pg_ctl_restart(own_cluster: Loc
         assert db.stats().get("connections_errors", 0) == 0
 
 
-async def test_the_breaker_fails_fast_while_the_server_is_down_and_closes_after(
-    own_cluster: LocalPostgres,
+@pytest.mark.parametrize("fail_fast", [True, False], ids=["fail-fast", "off"])
+async def test_a_stopped_server_fails_reads_without_the_pool_timeout_and_the_breaker_closes_after(
+    own_cluster: LocalPostgres, fail_fast: bool
 ) -> None:
     breaker = CircuitBreaker(failure_threshold=2, reset_s=0.2)
-    db = Database(own_cluster.url, min_size=1, max_size=2, pool_timeout_s=0.3, breaker=breaker, name=unique_name())
+    # With fail_fast, a pool timeout far beyond the test's own bound: only the pool's failed
+    # connection attempts can end these reads. Without it, each read waits the pool out.
+    db = Database(
+        own_cluster.url, min_size=1, max_size=2, pool_timeout_s=60 if fail_fast else 0.5,
+        fail_fast=fail_fast, breaker=breaker, name=unique_name(),
+    )
     await db.open()
     try:
         await db.pool.wait()
         await asyncio.to_thread(own_cluster.pg_ctl_stop)
         try:
-            for _ in range(2):
-                with pytest.raises(DatabaseUnavailable) as caught:
-                    await db.fetch_value("SELECT 1")
-                assert not isinstance(caught.value, CircuitOpenError)
-            assert breaker.state is BreakerState.OPEN
-            with pytest.raises(CircuitOpenError) as caught:
-                await db.fetch_value("SELECT 1")
-            assert caught.value.code == "DATABASE_UNAVAILABLE"
-            assert caught.value.to_graphql()["extensions"]["circuit"] == "open"
-            assert breaker.rejected >= 1
+            failures: list[DatabaseUnavailable] = []
+            async with asyncio.timeout(30):
+                for _ in range(3):
+                    with pytest.raises(DatabaseUnavailable) as caught:
+                        await db.fetch_value("SELECT 1")
+                    failures.append(caught.value)
+            timed_out = [isinstance(error.__cause__, psycopg_pool.PoolTimeout) for error in failures]
+            # The breaker heard the refused attempts either way; fail_fast acted on them.
+            assert db.connect_watch.failed >= 1 and breaker.opened >= 1
+            if fail_fast:
+                assert not any(timed_out) and db.waits.ended >= 1
+                assert isinstance(failures[-1], CircuitOpenError)
+                assert failures[-1].to_graphql()["extensions"]["circuit"] == "open"
+            else:
+                assert db.waits.ended == 0 and any(timed_out)
         finally:
             await asyncio.to_thread(own_cluster.pg_ctl_start)
         await eventually_ok(db)
         assert breaker.state is BreakerState.CLOSED
-        assert breaker.opened >= 1 and breaker.closed == 1 and breaker.half_opened >= 1
+        assert breaker.closed >= 1 and breaker.half_opened >= 1
     finally:
         await db.close()
+
+
+async def test_a_busy_pool_still_waits_the_pool_timeout_and_opens_no_circuit(pg_url: str) -> None:
+    breaker = CircuitBreaker(failure_threshold=2, reset_s=30)
+    async with Database(pg_url, min_size=1, max_size=1, pool_timeout_s=0.3, breaker=breaker, name=unique_name()) as db:
+        async with db.connection() as held:  # the pool's only connection, busy
+            await held.execute("SELECT 1")
+            results = await asyncio.gather(
+                *(db.fetch_value("SELECT 1") for _ in range(4)), return_exceptions=True
+            )
+        assert all(isinstance(result, DatabaseUnavailable) for result in results), results
+        # Each one waited until the pool gave up: a busy pool is not an outage.
+        assert all(isinstance(result.__cause__, psycopg_pool.PoolTimeout) for result in results)  # type: ignore[union-attr]
+        assert breaker.state is BreakerState.CLOSED and breaker.opened == 0
+        assert db.waits.ended == 0 and db.connect_watch.failed == 0
+        assert await db.fetch_value("SELECT 1") == 1
+
+
+async def test_a_full_server_is_not_an_outage_its_refusals_are_counted_apart(
+    pg_cluster: LocalPostgres, pg_url: str
+) -> None:
+    # A role allowed one session (superusers ignore connection limits): the pool's second
+    # connection is refused with "too many connections for role" (53300).
+    role = unique_name()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1")
+    try:
+        url = pg_cluster.url.replace("postgres@", f"{role}@", 1)
+        breaker = CircuitBreaker(failure_threshold=1, reset_s=30)
+        async with Database(url, min_size=1, max_size=2, pool_timeout_s=0.5, breaker=breaker, name=unique_name()) as db:
+            await db.pool.wait()
+            async with db.connection() as held:  # the role's only session, busy
+                await held.execute("SELECT 1")
+                async with asyncio.timeout(30):
+                    while db.connect_watch.turned_away == 0:  # the pool tries to grow
+                        with pytest.raises(DatabaseUnavailable) as caught:
+                            await db.fetch_value("SELECT 1")
+                        assert isinstance(caught.value.__cause__, psycopg_pool.PoolTimeout)
+            assert db.connect_watch.failed == 0 and db.waits.ended == 0
+            assert breaker.state is BreakerState.CLOSED and breaker.opened == 0
+            assert await db.fetch_value("SELECT 1") == 1
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [role]
+            )
+            admin.execute(f"DROP ROLE {role}")
 
 
 # -- a black-holed network: the client-side deadline ----------------------------------
 
 
-@pytest.fixture(scope="module")
-def toxiproxy_url() -> Iterator[str]:
-    if find_server_binary() is None:
-        pytest.skip("toxiproxy-server is not installed")
-    server = ToxiproxyServer()
-    asyncio.run(server.start())
-    try:
-        yield server.url
-    finally:
-        asyncio.run(server.stop())
-
-
-@pytest.fixture
-async def proxied_url(toxiproxy_url: str, pg_cluster: LocalPostgres) -> AsyncIterator[tuple[str, object]]:
-    from chaos.stack.toxiproxy import Toxiproxy
-
-    client = Toxiproxy(toxiproxy_url)
-    name = unique_name()
-    listen = f"{LOOPBACK}:{free_port()}"
-    await client.create_proxy(name, listen=listen, upstream=f"{pg_cluster.host}:{pg_cluster.port}")
-    yield f"postgresql://postgres@{listen}/{pg_cluster.dbname}", (client, name)
-    await client.reset()
-
-
 async def test_a_swallowed_answer_ends_at_the_client_deadline_and_counts_for_the_breaker(
-    proxied_url: tuple[str, object],
+    pg_proxy: PgProxy, pg_url: str
 ) -> None:
-    url, (client, proxy) = proxied_url  # type: ignore[misc]
+    url, client, proxy = pg_proxy.through(pg_url), pg_proxy.client, pg_proxy.name
     breaker = CircuitBreaker(failure_threshold=5, reset_s=1)
     async with Database(
         url, min_size=1, max_size=2, statement_timeout_ms=200, statement_grace_ms=200,
@@ -211,3 +246,40 @@ async def test_a_swallowed_answer_ends_at_the_client_deadline_and_counts_for_the
         assert breaker.consecutive_failures == 1
         await client.remove_toxic(proxy, toxic)
         await eventually_ok(db)
+
+
+# -- a disabled proxy: connections refused, pooled ones closed -------------------------
+
+
+async def test_a_disabled_proxy_ends_every_waiting_read_fast_and_the_pool_refills_after(
+    pg_proxy: PgProxy, pg_url: str
+) -> None:
+    client, proxy = pg_proxy.client, pg_proxy.name
+    breaker = CircuitBreaker(failure_threshold=5, reset_s=0.5)
+    # pool_timeout_s 60: every read below must end long before the pool would give up.
+    async with Database(
+        pg_proxy.through(pg_url), min_size=2, max_size=3, pool_timeout_s=60,
+        reconnect_max_delay_s=0.2, breaker=breaker, name=unique_name(),
+    ) as db:
+        await db.pool.wait()
+        assert await db.fetch_value("SELECT 1") == 1
+        await client.set_enabled(proxy, False)
+        try:
+            async with asyncio.timeout(30):
+                # More reads than connections: most of them wait for one.
+                results = await asyncio.gather(
+                    *(db.fetch_value("SELECT 1", retry=True) for _ in range(8)), return_exceptions=True
+                )
+                assert all(isinstance(result, DatabaseUnavailable) for result in results), results
+                assert not any(isinstance(result.__cause__, psycopg_pool.PoolTimeout) for result in results)  # type: ignore[union-attr]
+                assert breaker.opened >= 1
+                # The pool keeps trying at the capped pace, about 5 tries a second for each
+                # of its 3 connections; psycopg_pool's own backoff (1 s, doubling) would
+                # have made 15 tries in 15 s and 18 before this bound of 30 s.
+                while db.connect_watch.failed < 30:
+                    await asyncio.sleep(0.05)
+        finally:
+            await client.set_enabled(proxy, True)
+        await eventually_ok(db, timeout_s=20)
+        assert breaker.state is BreakerState.CLOSED
+        assert db.connect_watch.failing is False

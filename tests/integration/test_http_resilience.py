@@ -27,7 +27,7 @@ from fraiseql.config import FraiseQLConfig
 from fraiseql.db.local import LocalPostgres
 from fraiseql.http import create_app
 
-from .conftest import RunningServer, serve_in_thread
+from .conftest import PgProxy, RunningServer, serve_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -97,8 +97,8 @@ def pool() -> Iterator[ThreadPoolExecutor]:
         yield executor
 
 
-def post(server: RunningServer, payload: Any = POSTS, **kwargs: Any) -> httpx.Response:
-    return httpx.post(f"{server.url}/graphql", json=payload, timeout=30, **kwargs)
+def post(server: RunningServer, payload: Any = POSTS, timeout: float = 30, **kwargs: Any) -> httpx.Response:
+    return httpx.post(f"{server.url}/graphql", json=payload, timeout=timeout, **kwargs)
 
 
 def codes(response: httpx.Response) -> list[str]:
@@ -213,33 +213,36 @@ def server_down(cluster: LocalPostgres) -> Iterator[None]:
 def test_an_open_circuit_fails_fast_with_503_retry_after_and_ready_says_so(
     blog_cluster: LocalPostgres, enabled: bool
 ) -> None:
+    # A pool timeout no request could sit out within the test's own timeout: the failed
+    # connection attempts (and the circuit) are what answer these requests.
     settings = dict(
         breaker_enabled=enabled, breaker_failure_threshold=2, breaker_reset_s=0.3,
-        pool_timeout_s=0.3, pool_min_size=1, pool_max_size=2,
+        pool_timeout_s=60, pool_min_size=1, pool_max_size=2,
     )
     with serving(blog_cluster.url, **settings) as server:
         assert post(server).status_code == 200
         with server_down(blog_cluster):
-            for _ in range(2):
-                response = post(server)
+            responses = [post(server) for _ in range(3)]
+            for response in responses:
                 assert response.status_code == 503 and codes(response) == ["DATABASE_UNAVAILABLE"]
-                assert "circuit" not in response.json()["errors"][0]["extensions"]
-            response = post(server)
-            assert response.status_code == 503 and codes(response) == ["DATABASE_UNAVAILABLE"]
+            # The pool's failed attempts and the first failed request open the circuit.
+            response = responses[-1]
             extensions = response.json()["errors"][0]["extensions"]
             ready = httpx.get(f"{server.url}/ready", timeout=10)
             assert ready.status_code == 503
             if enabled:
-                assert extensions["circuit"] == "open" and response.headers["Retry-After"] == "1"
+                assert extensions["circuit"] == "open"
+                assert response.headers["Retry-After"] == str(extensions["retryAfterS"])
                 assert ready.json()["breaker"]["state"] == "open"
                 assert ready.json()["errors"][0]["message"] == "circuit open"
             else:
                 assert "circuit" not in extensions and "breaker" not in ready.json()
+                assert response.headers["Retry-After"] == "1"
         wait_for(lambda: post(server).status_code == 200, "the app to recover")
         assert httpx.get(f"{server.url}/ready").status_code == 200
         if enabled:
             breaker = state_of(server).db.breaker
-            assert breaker.state.value == "closed" and breaker.closed == 1 and breaker.opened >= 1
+            assert breaker.state.value == "closed" and breaker.closed >= 1 and breaker.opened >= 1
 
 
 @pytest.mark.parametrize("stale_reads", [True, False], ids=["stale", "off"])
@@ -272,3 +275,31 @@ def test_a_cached_query_is_answered_stale_while_the_server_is_down(
             assert uncached.status_code == 503
             assert state_of(server).db.breaker.state.value == "open"
         assert state_of(server).cache.stats.stale_served == (2 if stale_reads else 0)
+
+
+# -- a disabled proxy in front of PostgreSQL: fail fast, recover by itself ----------------
+
+
+def test_a_disabled_database_proxy_answers_waiting_requests_503_long_before_the_pool_timeout(
+    blog_database_url: str, pg_proxy: PgProxy, pool: ThreadPoolExecutor
+) -> None:
+    # What scenarios/network/proxy-down.yaml does to the app, with a pool timeout of 30 s
+    # that none of these requests may sit out (their own client timeout is 25 s).
+    settings = dict(pool_timeout_s=30, pool_min_size=2, pool_max_size=3, breaker_reset_s=0.5)
+    with serving(pg_proxy.through(blog_database_url), **settings) as server:
+        assert post(server).status_code == 200
+        asyncio.run(pg_proxy.client.set_enabled(pg_proxy.name, False))
+        try:
+            burst = [pool.submit(post, server, timeout=25) for _ in range(8)]
+            responses = [future.result(timeout=60) for future in burst]
+            for response in responses:
+                assert response.status_code == 503 and codes(response) == ["DATABASE_UNAVAILABLE"]
+                assert int(response.headers["Retry-After"]) >= 1
+            after = post(server, timeout=25)
+            assert after.status_code == 503
+            assert after.json()["errors"][0]["extensions"]["circuit"] == "open"
+            assert state_of(server).db.waits.ended >= 1  # some were waiting, and were released
+        finally:
+            asyncio.run(pg_proxy.client.set_enabled(pg_proxy.name, True))
+        wait_for(lambda: post(server).status_code == 200, "the app to recover")
+        assert state_of(server).db.breaker.state.value == "closed"

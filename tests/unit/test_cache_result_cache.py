@@ -1,10 +1,17 @@
-"""ResultCache without a store: the local layer, stats, and the stale-set guard."""
+"""ResultCache without a store: the local layer, stats, and the stale-set guard; with a
+fake store: the store's time budget and cool-down, and what 0 means for each."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
 
 import pytest
 
 from fraiseql.cache import ResultCache, is_response
+from fraiseql.cache.result_cache import seal
+from fraiseql.cache.store import StoredEntry
+from fraiseql.errors import CacheError
 
 BODY = b'{"data":{"posts":[]}}'
 
@@ -104,3 +111,62 @@ def test_is_response_accepts(value: object) -> None:
 )
 def test_is_response_refuses(value: object) -> None:
     assert not is_response(value)
+
+
+# -- the store's time budget and cool-down -------------------------------------------------
+
+
+class FakeStore:
+    """A store answering ``get`` after ``delay_s``, failing the first ``failures`` calls."""
+
+    def __init__(self, *, delay_s: float = 0.0, failures: int = 0) -> None:
+        self.delay_s = delay_s
+        self.failures = failures
+        self.calls = 0
+        self.rows: dict[str, StoredEntry] = {}
+
+    async def get(self, key: str) -> StoredEntry | None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise CacheError("store down")
+        await asyncio.sleep(self.delay_s)
+        return self.rows.get(key)
+
+    async def set(self, key: str, value: bytes, tables: Sequence[str], ttl_s: float) -> None:
+        self.rows[key] = StoredEntry(value, tuple(tables), ttl_s)
+
+    async def delete(self, key: str) -> None:
+        self.rows.pop(key, None)
+
+    async def invalidate(self, tables: Sequence[str]) -> int:
+        return 0
+
+
+def stored(store: FakeStore, key: str) -> None:
+    store.rows[key] = StoredEntry(seal(key, BODY), ("tb_post",), 30.0)
+
+
+@pytest.mark.parametrize(("timeout_s", "answered"), [(0.0, True), (0.05, False)], ids=["no-budget", "50ms"])
+async def test_a_store_budget_of_zero_waits_for_a_slow_store(timeout_s: float, answered: bool) -> None:
+    # The store answers after 0.3 s: past a 50 ms budget, but with none it is waited for.
+    store = FakeStore(delay_s=0.3)
+    stored(store, "k")
+    cache = ResultCache(store=store, store_timeout_s=timeout_s)  # type: ignore[arg-type]
+    assert (await cache.get("k")) == (BODY if answered else None)
+    assert cache.stats.hits_store == int(answered)
+    assert cache.stats.errors_get == int(not answered)
+    await cache.close()
+
+
+@pytest.mark.parametrize(("cooldown_s", "skipped"), [(0.0, 0), (1.0, 1)], ids=["no-cooldown", "1s"])
+async def test_a_cooldown_of_zero_tries_the_store_again_right_after_a_failure(
+    cooldown_s: float, skipped: int
+) -> None:
+    now = [0.0]  # the clock never moves: only "no cool-down" lets the second get through
+    store = FakeStore(failures=1)
+    stored(store, "k")
+    cache = ResultCache(store=store, store_cooldown_s=cooldown_s, clock=lambda: now[0])  # type: ignore[arg-type]
+    assert await cache.get("k") is None
+    assert cache.stats.errors_get == 1
+    assert (await cache.get("k")) == (None if skipped else BODY)
+    assert cache.stats.store_skipped == skipped and store.calls == 2 - skipped

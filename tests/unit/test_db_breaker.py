@@ -123,3 +123,21 @@ def test_snapshot_names_state_and_transition_counts(clock: FakeClock) -> None:
     snapshot = breaker.snapshot()
     assert snapshot["state"] == "open" and snapshot["opened"] == 1 and snapshot["closed"] == 0
     assert snapshot["retry_after_s"] == 2.0
+
+
+def test_listeners_hear_every_state_entered_and_one_that_raises_breaks_nothing(clock: FakeClock) -> None:
+    breaker = make(clock, threshold=1, reset_s=2.0)
+    heard: list[BreakerState] = []
+
+    def broken(state: BreakerState) -> None:
+        raise RuntimeError("listener bug")
+
+    breaker.listen(broken)
+    breaker.listen(heard.append)
+    fail(breaker)
+    assert breaker.opened == 1 and heard == [BreakerState.OPEN]
+    clock.now += 2.0
+    breaker.before_call()
+    breaker.record_success()
+    assert heard == [BreakerState.OPEN, BreakerState.HALF_OPEN, BreakerState.CLOSED]
+    assert breaker.state is BreakerState.CLOSED and breaker.closed == 1
