@@ -31,10 +31,12 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fraiseql import telemetry
@@ -108,6 +110,10 @@ class CircuitBreaker:
     def record(self, error: BaseException) -> None:
         """A call failed with ``error`` (already translated into FraiseQL's tree)."""
         if counts_as_failure(error):
+            held = _HELD.get()
+            if held is not None:  # a retried read: its retry policy gives the verdict
+                held.append(self)
+                return
             self.record_failure()
         else:
             self.record_success()  # the server answered, so it is there
@@ -121,7 +127,13 @@ class CircuitBreaker:
             self.closed += 1
             self._transition(BreakerState.CLOSED)
 
-    def record_failure(self) -> None:
+    def record_failure(self, *, held: bool = True) -> None:
+        """A failure to reach the database; inside ``verdict_after_retries`` it is held
+        (``held=False`` records it at once)."""
+        attempts = _HELD.get() if held else None
+        if attempts is not None:
+            attempts.append(self)
+            return
         if self.state is BreakerState.OPEN:
             return
         self.consecutive_failures += 1
@@ -169,3 +181,46 @@ class CircuitBreaker:
                 listener(state)
             except Exception:  # noqa: BLE001 - a listener must not break the state machine
                 logger.exception("a circuit breaker listener failed")
+
+
+# The breakers whose failures a retried read is holding back (None: record at once).
+_HELD: contextvars.ContextVar[list[CircuitBreaker] | None] = contextvars.ContextVar(
+    "fraiseql_breaker_held", default=None)
+
+
+@contextlib.contextmanager
+def verdict_after_retries() -> Iterator[Callable[[bool], None]]:
+    """Hold back the failures of one read attempt until its retry policy decides.
+
+    A read that fails and is then retried on another connection did not find the database
+    down, and counting each attempt would let a link that loses a third of its attempts
+    (resets, a flaky network) open the circuit, turning a third of the requests failing
+    into all of them. So an attempt's failures are held; the yielded ``settle(retrying)``
+    forgets them when the read is retried (a trial slot is freed) and records them when
+    it gives up. An outage fails every attempt of every read, and still opens the circuit.
+
+    Example::
+
+        with verdict_after_retries() as settle:
+            try:
+                return await attempt()
+            except DatabaseError:
+                settle(retrying=will_retry)
+                raise
+    """
+    held: list[CircuitBreaker] = []
+    token = _HELD.set(held)
+
+    def settle(retrying: bool) -> None:
+        attempts, held[:] = list(held), []
+        for breaker in attempts:
+            if retrying:
+                breaker.release()
+            else:
+                breaker.record_failure(held=False)
+
+    try:
+        yield settle
+    finally:
+        _HELD.reset(token)
+        settle(retrying=False)  # anything still held (an error that was not a DatabaseError)

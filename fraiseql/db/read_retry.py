@@ -7,7 +7,9 @@ another connection, and repeating a read changes nothing. So reads are retried:
 ``attempts`` times at most, waiting ``uniform(0, backoff_s * 2**n)`` (full jitter, so
 retries from many requests do not arrive together), and never past ``budget_s`` from the
 first attempt, so retries cannot turn a short request into a long one. Which failures
-qualify is decided in one place, ``fraiseql.db.errors.retryable_read_reason``.
+qualify is decided in one place, ``fraiseql.db.errors.retryable_read_reason``. The
+circuit breaker hears a read's failure only when it is not retried
+(``fraiseql.db.breaker.verdict_after_retries``): a lost attempt is not an outage.
 
 Writes never come here: mutations have their own retries, made safe by idempotency keys
 (``fraiseql.mutations.retry``).
@@ -28,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from fraiseql import telemetry
+from fraiseql.db.breaker import verdict_after_retries
 from fraiseql.db.errors import retryable_read_reason
 from fraiseql.errors import DatabaseError
 
@@ -61,19 +64,21 @@ class ReadRetry:
         started = self._clock()
         attempt = 0
         while True:
-            try:
-                return await operation()
-            except DatabaseError as exc:
-                reason = retryable_read_reason(exc)
-                if reason is None:
-                    raise
-                delay_s = self._rng.uniform(0.0, min(self.cap_s, self.backoff_s * 2**attempt))
-                if attempt >= self.attempts or self._clock() - started + delay_s > self.budget_s:
-                    self.gave_up += 1
-                    raise
-                attempt += 1
-                self.retries += 1
-                telemetry.record_read_retry(reason)
+            with verdict_after_retries() as settle:
+                try:
+                    return await operation()
+                except DatabaseError as exc:
+                    reason = retryable_read_reason(exc)
+                    if reason is None:
+                        raise
+                    delay_s = self._rng.uniform(0.0, min(self.cap_s, self.backoff_s * 2**attempt))
+                    if attempt >= self.attempts or self._clock() - started + delay_s > self.budget_s:
+                        self.gave_up += 1
+                        raise
+                    settle(retrying=True)  # this attempt's failure is not the database's verdict
+                    attempt += 1
+                    self.retries += 1
+                    telemetry.record_read_retry(reason)
             await asyncio.sleep(delay_s)
 
     def snapshot(self) -> dict[str, int]:

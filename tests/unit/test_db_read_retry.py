@@ -103,3 +103,43 @@ async def test_a_non_retryable_failure_is_raised_at_once() -> None:
     with pytest.raises(DatabaseError):
         await retry.run(flaky)
     assert flaky.calls == 1 and retry.retries == 0 and retry.gave_up == 0
+
+
+def _attempt_against(breaker, outcomes: list[bool]):
+    """An operation that, like Database.connection, reports each attempt to the breaker."""
+    async def operation() -> str:
+        breaker.before_call()
+        if outcomes.pop(0):
+            breaker.record_success()
+            return "rows"
+        error = translate(psycopg.OperationalError("server closed the connection unexpectedly"))
+        breaker.record(error)
+        raise error
+
+    return operation
+
+
+async def test_a_read_saved_by_a_retry_is_no_failure_for_the_breaker() -> None:
+    """Regression: each lost attempt counted, so a link losing one attempt in three opened
+    the circuit and every request failed instead of a few."""
+    from fraiseql.db.breaker import BreakerState, CircuitBreaker
+
+    breaker = CircuitBreaker(failure_threshold=2, reset_s=60)
+    retry = ReadRetry(attempts=2, budget_s=5, backoff_s=0.0)
+    for _ in range(5):  # first attempt lost, second answers: five times over
+        assert await retry.run(_attempt_against(breaker, [False, True])) == "rows"
+    assert breaker.state is BreakerState.CLOSED and breaker.consecutive_failures == 0
+
+
+async def test_a_read_that_gives_up_counts_once() -> None:
+    from fraiseql.db.breaker import BreakerState, CircuitBreaker
+    from fraiseql.errors import DatabaseUnavailable
+
+    breaker = CircuitBreaker(failure_threshold=2, reset_s=60)
+    retry = ReadRetry(attempts=2, budget_s=5, backoff_s=0.0)
+    with pytest.raises(DatabaseUnavailable):
+        await retry.run(_attempt_against(breaker, [False, False, False]))
+    assert breaker.consecutive_failures == 1 and breaker.state is BreakerState.CLOSED
+    with pytest.raises(DatabaseUnavailable):  # a second read lost the same way: an outage
+        await retry.run(_attempt_against(breaker, [False, False, False]))
+    assert breaker.state is BreakerState.OPEN
