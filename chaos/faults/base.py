@@ -21,6 +21,8 @@ its faults may have left behind by a run that was killed; ``clean_leftovers`` ru
 from __future__ import annotations
 
 import abc
+import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -103,6 +105,15 @@ class Fault(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"
+
+
+async def stop_task(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a fault's background task and wait until it has stopped (whatever it raised)."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
 
 
 REGISTRY: dict[str, type[Fault]] = {}

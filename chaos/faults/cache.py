@@ -25,13 +25,12 @@ Example (scenario YAML)::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any, Literal
 
 import psycopg
 from pydantic import Field
 
-from chaos.faults.base import Check, Evidence, Fault, FaultContext, FaultParams, register
+from chaos.faults.base import Check, Evidence, Fault, FaultContext, FaultParams, register, stop_task
 from chaos.faults.inprocess import AgentClient
 from chaos.faults.traffic import SideTraffic, graphql_body
 
@@ -84,10 +83,7 @@ class _Repeating(Fault):
 
     async def revert(self, ctx: FaultContext) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+        await stop_task(task)
 
     async def evidence(self, ctx: FaultContext) -> Evidence:
         now, before = await _cache_stats(ctx), self._stats_before
@@ -193,10 +189,7 @@ class HotKeyStampede(Fault):
 
     async def revert(self, ctx: FaultContext) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+        await stop_task(task)
 
     async def evidence(self, ctx: FaultContext) -> Evidence:
         waves = list(self.waves)

@@ -39,7 +39,6 @@ import hmac
 import itertools
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -42,3 +43,13 @@ async def fault_ctx(chaos_stack: Stack) -> AsyncIterator[FaultContext]:
     ctx = FaultContext(stack=chaos_stack, rng=random.Random(0))
     yield ctx
     await clean_leftovers(ctx)
+
+
+async def hold(fault: Any, ctx: FaultContext, seconds: float) -> Any:
+    """Apply ``fault``, wait, read its evidence while it holds, always revert it."""
+    await fault.apply(ctx)
+    try:
+        await asyncio.sleep(seconds)
+        return await fault.evidence(ctx)
+    finally:
+        await fault.revert(ctx)

@@ -22,6 +22,8 @@ from chaos.faults.auth import (
 from chaos.faults.base import FaultContext
 from chaos.stack.stack import Stack, StackOptions
 
+from .conftest import hold
+
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(120)]
 KID_COOLDOWN_S = 1.0
 
@@ -40,14 +42,6 @@ def chaos_stack() -> Iterator[Stack]:
         loop.close()
 
 
-async def _hold(fault, ctx: FaultContext, seconds: float):
-    await fault.apply(ctx)
-    try:
-        await asyncio.sleep(seconds)
-        return await fault.evidence(ctx)
-    finally:
-        await fault.revert(ctx)
-
 
 def _checks(evidence) -> dict[str, bool]:
     return {check.name: check.passed for check in evidence.checks}
@@ -56,7 +50,7 @@ def _checks(evidence) -> dict[str, bool]:
 @pytest.mark.parametrize("kind", ["forged", "expired", "random_kid", "wrong_issuer", "wrong_audience"])
 async def test_a_flood_of_bad_tokens_is_refused_and_proves_it(fault_ctx: FaultContext, kind: str) -> None:
     fault = TokenFlood(TokenFloodParams(kind=kind, rate_per_s=40, concurrency=8))
-    evidence = await _hold(fault, fault_ctx, 2.0)
+    evidence = await hold(fault, fault_ctx, 2.0)
     traffic = evidence.details["traffic"]
     assert evidence.fired and traffic["answered"] > 20
     assert traffic["by_status"] == {"401": traffic["answered"]}
@@ -65,11 +59,11 @@ async def test_a_flood_of_bad_tokens_is_refused_and_proves_it(fault_ctx: FaultCo
 
 async def test_a_skewed_clock_beyond_the_leeway_is_refused_and_within_it_accepted(
         fault_ctx: FaultContext) -> None:
-    ahead = await _hold(TokenFlood(TokenFloodParams(kind="skewed", skew_s=600, rate_per_s=20)),
+    ahead = await hold(TokenFlood(TokenFloodParams(kind="skewed", skew_s=600, rate_per_s=20)),
                         fault_ctx, 1.0)
     assert set(ahead.details["traffic"]["by_code"]) == {"TOKEN_NOT_YET_VALID"}
     assert all(_checks(ahead).values())
-    near = await _hold(TokenFlood(TokenFloodParams(kind="skewed", skew_s=5, rate_per_s=20,
+    near = await hold(TokenFlood(TokenFloodParams(kind="skewed", skew_s=5, rate_per_s=20,
                                                    expect="accepted")), fault_ctx, 1.0)
     assert _checks(near) == {"tokens accepted": True}
 
@@ -77,7 +71,7 @@ async def test_a_skewed_clock_beyond_the_leeway_is_refused_and_within_it_accepte
 async def test_the_check_fails_when_a_bad_token_gets_in(fault_ctx: FaultContext) -> None:
     """The flood's check is real: tokens that are in fact good are reported as let in."""
     fault = TokenFlood(TokenFloodParams(kind="skewed", skew_s=0, rate_per_s=20))  # expects refusal
-    evidence = await _hold(fault, fault_ctx, 1.0)
+    evidence = await hold(fault, fault_ctx, 1.0)
     assert _checks(evidence)["no bad token accepted"] is False
 
 
@@ -86,7 +80,7 @@ async def test_a_random_kid_storm_costs_bounded_jwks_fetches(fault_ctx: FaultCon
     before = issuer.jwks_requests
     fault = TokenFlood(TokenFloodParams(kind="random_kid", rate_per_s=100, concurrency=20,
                                         max_jwks_fetches_per_s=1.5 / KID_COOLDOWN_S))
-    evidence = await _hold(fault, fault_ctx, 3.0)
+    evidence = await hold(fault, fault_ctx, 3.0)
     assert evidence.details["traffic"]["answered"] > 100
     assert evidence.details["jwks_requests"] == issuer.jwks_requests - before
     assert _checks(evidence)["JWKS fetches bounded"]
@@ -94,7 +88,7 @@ async def test_a_random_kid_storm_costs_bounded_jwks_fetches(fault_ctx: FaultCon
 
 async def test_a_rotated_key_is_picked_up_without_a_restart(fault_ctx: FaultContext) -> None:
     fault = KeyRotation(KeyRotationParams(rate_per_s=20, accept_within_s=2 * KID_COOLDOWN_S + 1))
-    evidence = await _hold(fault, fault_ctx, 2 * KID_COOLDOWN_S + 3)
+    evidence = await hold(fault, fault_ctx, 2 * KID_COOLDOWN_S + 3)
     assert evidence.fired and evidence.details["kid"]
     assert evidence.details["jwks_requests"] >= 1  # the unknown kid made the app refetch
     assert _checks(evidence) == {"new-key tokens accepted": True}

@@ -27,16 +27,10 @@ from chaos.faults.resources import (
 )
 from chaos.faults.traffic import SideTraffic, TrafficStats, graphql_body
 
+from .conftest import hold
+
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(180)]
 
-
-async def _hold(fault, ctx: FaultContext, seconds: float):
-    await fault.apply(ctx)
-    try:
-        await asyncio.sleep(seconds)
-        return await fault.evidence(ctx)
-    finally:
-        await fault.revert(ctx)
 
 
 async def _answers(url: str) -> int:
@@ -65,13 +59,13 @@ def test_a_5xx_without_a_graphql_error_is_counted_as_bare() -> None:
 
 
 async def test_a_request_burst_sends_at_its_rate(fault_ctx: FaultContext) -> None:
-    evidence = await _hold(RequestBurst(RequestBurstParams(rate_per_s=100, concurrency=20)), fault_ctx, 2.0)
+    evidence = await hold(RequestBurst(RequestBurstParams(rate_per_s=100, concurrency=20)), fault_ctx, 2.0)
     sent = evidence.details["traffic"]["sent"]
     assert evidence.fired and 100 <= sent <= 260
 
 
 async def test_concurrent_requests_come_in_waves(fault_ctx: FaultContext) -> None:
-    evidence = await _hold(ConcurrentRequests(ConcurrentRequestsParams(requests=200)), fault_ctx, 1.0)
+    evidence = await hold(ConcurrentRequests(ConcurrentRequestsParams(requests=200)), fault_ctx, 1.0)
     traffic = evidence.details["traffic"]
     assert evidence.fired and traffic["sent"] % 200 == 0 and traffic["sent"] >= 200
     assert {c.name: c.passed for c in evidence.checks} == {"no bare 5xx": True}
@@ -91,7 +85,7 @@ async def test_slow_clients_hold_connections_while_others_are_served(fault_ctx: 
 
 async def test_many_writers_on_one_row_leave_it_as_an_acknowledged_write(fault_ctx: FaultContext) -> None:
     fault = RowContention(RowContentionParams(writers=20))
-    evidence = await _hold(fault, fault_ctx, 2.0)
+    evidence = await hold(fault, fault_ctx, 2.0)
     checks = {c.name: c for c in await fault.settle(fault_ctx)}
     assert evidence.fired and evidence.details["traffic"]["labels"]["acknowledged"] > 20
     assert checks["row holds an acknowledged write"].passed, checks["row holds an acknowledged write"].message
@@ -116,13 +110,13 @@ async def test_a_killed_app_is_started_again_on_its_address(fault_ctx: FaultCont
 
 
 async def test_a_cpu_hog_burns_cpu_in_the_app_until_reverted(fault_ctx: FaultContext) -> None:
-    evidence = await _hold(CpuHog(CpuHogParams(threads=1)), fault_ctx, 1.5)
+    evidence = await hold(CpuHog(CpuHogParams(threads=1)), fault_ctx, 1.5)
     assert evidence.fired and evidence.details["resource"]["cpu_s"] > 0.2
 
 
 async def test_memory_pressure_holds_memory_and_gives_it_back(fault_ctx: FaultContext) -> None:
     fault = MemoryPressure(MemoryPressureParams(mb=200))
-    evidence = await _hold(fault, fault_ctx, 0.5)
+    evidence = await hold(fault, fault_ctx, 0.5)
     assert evidence.fired and evidence.details["resource"]["bytes"] >= 200 * 2**20
     assert evidence.details["process_now"]["rss_bytes"] > evidence.details["process_before"]["rss_bytes"]
     assert all(c.passed for c in await fault.settle(fault_ctx))
