@@ -21,10 +21,11 @@ Database timeouts and pool health:
     reconnection attempt keeps trying; ``pool_reconnect_max_delay_s`` (1.0): the longest
     pause between its tries (0 = psycopg_pool's own backoff, 1 s doubling), so the pool
     refills within about that long of the server coming back; ``pool_fail_fast`` (true):
-    a request waiting for a pooled connection gets 503 ``DATABASE_UNAVAILABLE`` as soon
-    as one of the pool's connection attempts fails (refused, timed out, server starting
-    or stopping; not "too many clients") or the circuit opens, instead of waiting out
-    ``pool_timeout_s``, which still bounds the wait for a pool that is merely busy.
+    a request waiting for a pooled connection gets 503 ``DATABASE_UNAVAILABLE`` once the
+    pool's connection attempts have been failing (refused, timed out, server starting or
+    stopping; not "too many clients") for ``pool_fail_fast_after_s`` (1.5, 0 = at the
+    first failure; a restart is shorter and is waited out), or the circuit opens, instead
+    of waiting out ``pool_timeout_s``, which still bounds the wait for a busy pool.
 
 Read retries (fast path and repository reads, never mutations, which have their own
 idempotency-key retries): ``read_retry_attempts`` (2, 0 = off) retries after a lost or
@@ -108,6 +109,7 @@ class FraiseQLConfig:
     pool_reconnect_timeout_s: float = 30.0
     pool_reconnect_max_delay_s: float = 1.0
     pool_fail_fast: bool = True
+    pool_fail_fast_after_s: float = 1.5
 
     # Read retries.
     read_retry_attempts: int = 2

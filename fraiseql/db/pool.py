@@ -12,10 +12,10 @@ before use (``fraiseql.db.health``) and connections are recycled after
 while the database is down; an optional ``ReadRetry`` repeats reads marked ``retry=True``.
 
 The pool's own connection attempts are watched (``fraiseql.db.connect_attempts``): each
-outcome feeds the breaker, and with ``fail_fast`` a failed attempt or the breaker opening
-ends every wait for a pooled connection at once (``fraiseql.db.pool_waits``), so an
-outage answers in about one attempt instead of ``pool_timeout_s``; a pool that is merely
-busy keeps the full wait. A wait that timed out is no verdict for the breaker (the pool
+outcome feeds the breaker, and with ``fail_fast`` attempts failing for
+``fail_fast_after_s`` (1.5 s: longer than a restart) or the breaker opening end every wait
+for a pooled connection at once (``fraiseql.db.pool_waits``), so an outage answers within
+that grace instead of ``pool_timeout_s``; a pool that is merely busy keeps the full wait. A wait that timed out is no verdict for the breaker (the pool
 was busy: the attempts speak for the server). Reconnection attempts are at most
 ``reconnect_max_delay_s`` apart, so the pool refills soon after the server is back.
 
@@ -30,6 +30,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, LiteralString
@@ -108,6 +109,7 @@ class Database:
         reconnect_timeout_s: float = 30.0,
         reconnect_max_delay_s: float = 1.0,
         fail_fast: bool = True,
+        fail_fast_after_s: float = 1.5,
         breaker: CircuitBreaker | None = None,
         read_retry: ReadRetry | None = None,
         name: str = "main",
@@ -126,6 +128,11 @@ class Database:
         self.breaker = breaker
         self.read_retry = read_retry
         self.fail_fast = fail_fast
+        # Connection attempts must have been failing this long before they count: a restart
+        # that is over in a second is waited out, an outage is answered at once after it.
+        self.fail_fast_after_s = fail_fast_after_s
+        self._failing_since: float | None = None
+        self._failing_timer: asyncio.TimerHandle | None = None
         self.connect_watch = ConnectWatch()
         self.connect_watch.listen(self._connect_attempted)
         self.waits = PoolWaits()
@@ -157,14 +164,39 @@ class Database:
         )
 
     def _connect_attempted(self, failure: DatabaseError | None) -> None:
-        # One of the pool's connection attempts ended: the breaker hears it like a call,
-        # and a failure ends the waits (the connection they wait for is not coming).
-        if self.breaker is not None:
-            if failure is None:
+        # One of the pool's connection attempts ended. A success is heard by the breaker at
+        # once; failures only once attempts have been failing for fail_fast_after_s (a pool
+        # reconnecting ten connections after a restart fails ten attempts in an instant,
+        # and that is one blip, not ten failures): then the breaker hears it like a call,
+        # and the waits end (the connection they wait for is not coming).
+        if failure is None:
+            self._failing_since = None
+            if self._failing_timer is not None:
+                self._failing_timer.cancel()
+                self._failing_timer = None
+            if self.breaker is not None:
                 self.breaker.record_success()
-            else:
-                self.breaker.record_failure()
-        if failure is not None and self.fail_fast:
+            return
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+            if self.fail_fast_after_s > 0:  # act at the end of the grace if nothing connected
+                self._failing_timer = asyncio.get_running_loop().call_later(
+                    self.fail_fast_after_s, self._still_failing)
+                return
+        if now - self._failing_since >= self.fail_fast_after_s:
+            self._refusing()
+
+    def _still_failing(self) -> None:
+        self._failing_timer = None
+        if self._failing_since is not None:
+            self._refusing()
+
+    def _refusing(self) -> None:
+        """The server has been refusing connections for the grace period."""
+        if self.breaker is not None:
+            self.breaker.record_failure(held=False)
+        if self.fail_fast:
             self.waits.end_all(lambda: DatabaseUnavailable("The database is not accepting connections"))
 
     def _breaker_moved(self, state: BreakerState) -> None:

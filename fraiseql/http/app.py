@@ -259,6 +259,7 @@ def _main_database(url: str, config: FraiseQLConfig) -> Database:
         reconnect_timeout_s=config.pool_reconnect_timeout_s,
         reconnect_max_delay_s=config.pool_reconnect_max_delay_s,
         fail_fast=config.pool_fail_fast,
+        fail_fast_after_s=config.pool_fail_fast_after_s,
         breaker=breaker,
         read_retry=read_retry,
     )

@@ -30,6 +30,7 @@ from psycopg import sql
 
 from fraiseql import telemetry
 from fraiseql.context import RequestContext
+from fraiseql.db.breaker import verdict_after_retries
 from fraiseql.db.pool import Database, execute
 from fraiseql.errors import MutationError
 from fraiseql.mutations import idempotency
@@ -94,23 +95,27 @@ async def run_mutation(
             if span is not None:
                 span.set_attribute("fraiseql.mutation.attempts", attempt + 1)
             state = _Attempt()
-            try:
-                return await _attempt(db, call, function, payload_json, context, key, state)
-            except MutationError:
-                raise
-            except Exception as exc:
-                verdict = judge(exc, committing=state.committing, has_key=key is not None)
-                if verdict is Verdict.OUTCOME_UNKNOWN:
-                    telemetry.record_error("MUTATION_OUTCOME_UNKNOWN")
-                    raise MutationError(
-                        "The connection to the database was lost while committing; the mutation "
-                        "may or may not have been applied (send an idempotency key to retry safely)",
-                        "MUTATION_OUTCOME_UNKNOWN",
-                    ) from exc
-                if verdict is Verdict.RAISE or attempt >= retries:
+            # The breaker hears an attempt's failure only if no retry follows it.
+            with verdict_after_retries() as settle:
+                try:
+                    return await _attempt(db, call, function, payload_json, context, key, state)
+                except MutationError:
                     raise
-                await asyncio.sleep(backoff.delay_s(attempt))
-                attempt += 1
+                except Exception as exc:
+                    verdict = judge(exc, committing=state.committing, has_key=key is not None)
+                    if verdict is Verdict.OUTCOME_UNKNOWN:
+                        telemetry.record_error("MUTATION_OUTCOME_UNKNOWN")
+                        raise MutationError(
+                            "The connection to the database was lost while committing; the "
+                            "mutation may or may not have been applied (send an idempotency key "
+                            "to retry safely)",
+                            "MUTATION_OUTCOME_UNKNOWN",
+                        ) from exc
+                    if verdict is Verdict.RAISE or attempt >= retries:
+                        raise
+                    settle(retrying=True)
+            await asyncio.sleep(backoff.delay_s(attempt))
+            attempt += 1
 
 
 class _Attempt:

@@ -147,7 +147,7 @@ async def test_a_stopped_server_fails_reads_without_the_pool_timeout_and_the_bre
     # connection attempts can end these reads. Without it, each read waits the pool out.
     db = Database(
         own_cluster.url, min_size=1, max_size=2, pool_timeout_s=60 if fail_fast else 0.5,
-        fail_fast=fail_fast, breaker=breaker, name=unique_name(),
+        fail_fast=fail_fast, fail_fast_after_s=0, breaker=breaker, name=unique_name(),
     )
     await db.open()
     try:
@@ -283,3 +283,27 @@ async def test_a_disabled_proxy_ends_every_waiting_read_fast_and_the_pool_refill
         await eventually_ok(db, timeout_s=20)
         assert breaker.state is BreakerState.CLOSED
         assert db.connect_watch.failing is False
+
+
+@pytest.mark.parametrize(("grace_s", "answered"), [(30.0, True), (0.0, False)], ids=["grace", "no-grace"])
+async def test_a_blip_shorter_than_the_grace_is_waited_out(
+        own_cluster: LocalPostgres, grace_s: float, answered: bool) -> None:
+    """Regression: every wait ended at the first failed reconnection, so a restart of a
+    second failed every request that needed a connection during it. The server is down
+    for about a second while a read waits for a connection."""
+    db = Database(own_cluster.url, min_size=1, max_size=1, pool_timeout_s=30,
+                  fail_fast_after_s=grace_s, name=unique_name())
+    await db.open()
+    try:
+        assert await db.fetch_value("SELECT 1") == 1
+        await asyncio.to_thread(own_cluster.pg_ctl_stop)
+        read = asyncio.create_task(db.fetch_value("SELECT 1"))
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(own_cluster.pg_ctl_start)
+        if answered:
+            assert await read == 1
+        else:
+            with pytest.raises(DatabaseUnavailable):
+                await read
+    finally:
+        await db.close()

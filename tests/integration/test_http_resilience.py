@@ -251,7 +251,7 @@ def test_a_cached_query_is_answered_stale_while_the_server_is_down(
 ) -> None:
     settings = dict(
         cache_enabled=True, cache_ttl_s=0.2, cache_stale_reads=stale_reads, cache_max_stale_s=300,
-        breaker_failure_threshold=1, breaker_reset_s=30, pool_timeout_s=0.3,
+        breaker_failure_threshold=1, breaker_reset_s=30, pool_timeout_s=0.3, pool_fail_fast_after_s=0,
     )
     with serving(blog_cluster.url, **settings) as server:
         fresh = post(server)
