@@ -25,10 +25,10 @@ chaos: setup ## set up, then run the default scenario against the example app: v
 demo: setup ## start a throwaway PostgreSQL, load the blog example, serve it, print a query's answer
 	fraiseql demo
 
-test: setup test-rust test-python ## set up and run every test (Rust, Python)
+test: setup test-rust test-python test-chaos ## set up and run every test (Rust, Python, the harness and its scenario library)
 
-test-python: ## the Python suite (unit, integration, the harness's tests) on pytest-xdist
-	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+test-python: ## the Python suite without the harness's real-stack tests (unit, integration), on pytest-xdist
+	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not chaos"
 
 # The harness's tests and every scenario file (quick profile), then the comparison with the
 # committed release record: a regression fails like a failed test.

@@ -146,16 +146,20 @@ def schema() -> None:
 @click.option("--score-drop", type=float, default=None, help="Points the score may lose (default 5).")
 @click.option("--recovery-increase-s", type=float, default=None,
               help="Seconds recovery may take longer (default 5).")
+@click.option("--relative-latency", is_flag=True, default=None,
+              help="Compare latencies as multiples of each run's own baseline median "
+                   "(for runs on different machines or under different load).")
 def compare(old: str, new: str, html_path: Path | None, latency_ratio: float | None,
             error_rate_increase: float | None, score_drop: float | None,
-            recovery_increase_s: float | None) -> None:
+            recovery_increase_s: float | None, relative_latency: bool | None) -> None:
     """Compare two reports, folders of reports or release records; exit 1 on a regression."""
     import dataclasses
 
     from chaos.compare import Thresholds, compare_paths, render_html, render_table
 
     given = {"latency_ratio": latency_ratio, "error_rate_increase": error_rate_increase,
-             "score_drop": score_drop, "recovery_increase_s": recovery_increase_s}
+             "score_drop": score_drop, "recovery_increase_s": recovery_increase_s,
+             "relative_latency": relative_latency}
     thresholds = dataclasses.replace(Thresholds(), **{k: v for k, v in given.items() if v is not None})
     try:
         result = compare_paths(old, new, thresholds)

@@ -3,7 +3,9 @@
 Latency distributions are judged with a one-sided Mann-Whitney U test on the per-phase
 samples stored in report.json (new slower than old at p < `p_value`) *and* a practical
 threshold (the new median or p99 at least `latency_ratio` times the old), so a tiny but
-statistically significant shift on a big sample is not called a regression. Error rates,
+statistically significant shift on a big sample is not called a regression. With
+`relative_latency` the samples are first divided by their own run's baseline median, so
+two runs on machines (or moments) of different speed compare what the release changed. Error rates,
 recovery time, integrity counts and the score have thresholds of their own.
 
 Example::
@@ -34,6 +36,7 @@ class Thresholds:
     error_rate_increase: float = 0.02  # absolute, 0..1
     recovery_increase_s: float = 5.0
     score_drop: float = 5.0
+    relative_latency: bool = False  # compare latencies as multiples of each run's baseline median
 
 
 @dataclass(frozen=True)
@@ -58,27 +61,42 @@ class Comparison:
         return any(f.regressed for f in self.findings)
 
 
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def _latency(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thresholds,
-             scenario: str) -> Finding:
-    a, b = old["latency_samples_ms"], new["latency_samples_ms"]
+             scenario: str, scales: tuple[float, float] | None = None) -> Finding:
+    """A latency regression: the new distribution stochastically greater (one-sided
+    Mann-Whitney U) *and* its median or p99 at least ``latency_ratio`` times the old.
+
+    With ``scales`` (each run's baseline median), latencies are compared relative to their
+    own run's baseline: a fault phase that got slower *for the same machine*, which is what
+    a release changes; a busier or slower machine moves both runs' baselines alike.
+    """
+    a, b = list(old["latency_samples_ms"]), list(new["latency_samples_ms"])
     old_p99, new_p99 = old["latency_ms"]["p99"], new["latency_ms"]["p99"]
     if len(a) < MIN_SAMPLES or len(b) < MIN_SAMPLES:
         return Finding(scenario, name, "latency", old_p99, new_p99, False,
                        f"too few samples ({len(a)} vs {len(b)})")
+    unit = "ms"
+    if scales is not None:
+        a, b = [v / scales[0] for v in a], [v / scales[1] for v in b]
+        unit = "x baseline median"
     p = float(mannwhitneyu(b, a, alternative="greater").pvalue)
-    ratios = [n / o for o, n in ((old["latency_ms"]["p50"], new["latency_ms"]["p50"]),
-                                 (old_p99, new_p99)) if o and n]
-    ratio = max(ratios, default=1.0)
+    pairs = ((_quantile(a, 0.5), _quantile(b, 0.5)), (_quantile(a, 0.99), _quantile(b, 0.99)))
+    ratio = max((n / o for o, n in pairs if o and n), default=1.0)
     regressed = p < t.p_value and ratio >= t.latency_ratio
-    return Finding(scenario, name, "latency p99 ms", old_p99, new_p99, regressed,
-                   f"Mann-Whitney p={p:.2g}, x{ratio:.2f}")
+    return Finding(scenario, name, f"latency p99 ({unit})", round(pairs[1][0], 3),
+                   round(pairs[1][1], 3), regressed, f"Mann-Whitney p={p:.2g}, x{ratio:.2f}")
 
 
 def _phase(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thresholds,
-           scenario: str) -> list[Finding]:
+           scenario: str, scales: tuple[float, float] | None = None) -> list[Finding]:
     delta = new["error_rate"] - old["error_rate"]
     return [
-        _latency(name, old, new, t, scenario),
+        _latency(name, old, new, t, scenario, scales),
         Finding(scenario, name, "error rate", old["error_rate"], new["error_rate"],
                 delta > t.error_rate_increase, f"{delta * 100:+.2f} points"),
     ]
@@ -90,10 +108,13 @@ def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any],
     scenario = new["scenario"]["name"]
     t = thresholds
     old_phases = {p["name"]: p for p in old["phases"]}
+    scales = _baseline_medians(old, new) if t.relative_latency else None
     findings = []
     for phase in new["phases"]:
         if phase["name"] in old_phases and phase["kind"] != "warmup":
-            findings += _phase(phase["name"], old_phases[phase["name"]], phase, t, scenario)
+            if scales is not None and phase["kind"] == "baseline":
+                continue  # the yardstick itself: relative to itself it is always 1
+            findings += _phase(phase["name"], old_phases[phase["name"]], phase, t, scenario, scales)
     old_rec, new_rec = old["recovery"].get("time_s"), new["recovery"].get("time_s")
     if old_rec is not None or new_rec is not None:
         worse = new_rec is None or (old_rec is not None and new_rec - old_rec > t.recovery_increase_s)
@@ -106,6 +127,17 @@ def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any],
     o, n = old["score"]["value"], new["score"]["value"]
     findings.append(Finding(scenario, "-", "score", o, n, o - n > t.score_drop, f"{n - o:+.1f}"))
     return findings
+
+
+def _baseline_medians(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[float, float] | None:
+    medians = []
+    for report in (old, new):
+        baseline = next((p for p in report["phases"] if p["kind"] == "baseline"), None)
+        median = baseline and baseline["latency_ms"].get("p50")
+        if not median:
+            return None
+        medians.append(float(median))
+    return medians[0], medians[1]
 
 
 def _by_scenario(path: str | Path) -> dict[str, dict[str, Any]]:
