@@ -39,8 +39,16 @@ def reports_in(path: str | Path) -> list[dict[str, Any]]:
     return [data]
 
 
+def _slim(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The report without its timeline, latency samples to 0.1 ms (ample for a rank test)."""
+    slim = {k: v for k, v in report.items() if k not in DROPPED}
+    slim["phases"] = [{**p, "latency_samples_ms": [round(v, 1) for v in p["latency_samples_ms"]]}
+                      for p in report["phases"]]
+    return slim
+
+
 def make_release(reports: Iterable[Mapping[str, Any]], version: str) -> dict[str, Any]:
-    slim = [{k: v for k, v in r.items() if k not in DROPPED} for r in reports]
+    slim = [_slim(r) for r in reports]
     slim.sort(key=lambda r: r["scenario"]["name"])
     if not slim:
         raise ReportError("a release record needs at least one report")
@@ -53,7 +61,11 @@ def make_release(reports: Iterable[Mapping[str, Any]], version: str) -> dict[str
 
 def write_release(record: Mapping[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    # One line per report: small, and a release-to-release diff still shows which changed.
+    head = {k: v for k, v in record.items() if k != "reports"}
+    lines = [json.dumps(r, sort_keys=True, separators=(",", ":")) for r in record["reports"]]
+    text = json.dumps(head, sort_keys=True)[:-1] + ', "reports": [\n' + ",\n".join(lines) + "\n]}\n"
+    path.write_text(text, encoding="utf-8")
     return path
 
 
