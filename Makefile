@@ -7,6 +7,11 @@ CHAOS_PROFILE ?= quick
 CHAOS_SCENARIO ?= scenarios/network/latency.yaml
 RELEASE ?= $(shell $(PYTHON) -c "import tomllib; print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])")
 CHAOS_CI_DIR = reports/runs/ci
+# Runs here share two cores with other stacks: the same code's medians move up to ~3.5x
+# between runs (measured), p99 more. The gate is set above that noise; a quiet machine can
+# use compare's defaults (1.2x on p50 and p99).
+CHAOS_CI_THRESHOLDS = --latency-ratio 5 --latency-quantile p50 --error-rate-increase 0.1 \
+	--score-drop 15 --recovery-increase-s 10
 
 .PHONY: help setup dev chaos demo test test-python test-chaos test-rust release-record bench lint clean
 
@@ -36,8 +41,7 @@ test-chaos: ## pytest -m chaos (harness tests + scenario library), then compare 
 	rm -rf $(CHAOS_CI_DIR)
 	$(PYTHON) -m pytest -m chaos -n $(CHAOS_WORKERS) --dist loadgroup -p no:cacheprovider \
 		--chaos-profile $(CHAOS_PROFILE) --chaos-report-dir $(CHAOS_CI_DIR)
-	fraiseql-chaos compare reports/releases/$(RELEASE).json $(CHAOS_CI_DIR) \
-		--latency-ratio 3 --error-rate-increase 0.1 --score-drop 15 --recovery-increase-s 10 \
+	fraiseql-chaos compare reports/releases/$(RELEASE).json $(CHAOS_CI_DIR) $(CHAOS_CI_THRESHOLDS) \
 		--html $(CHAOS_CI_DIR)/compare.html
 
 release-record: ## run the scenario library and write reports/releases/<version>.json from its reports

@@ -146,12 +146,15 @@ def schema() -> None:
 @click.option("--score-drop", type=float, default=None, help="Points the score may lose (default 5).")
 @click.option("--recovery-increase-s", type=float, default=None,
               help="Seconds recovery may take longer (default 5).")
+@click.option("--latency-quantile", "latency_quantiles", multiple=True, type=click.Choice(["p50", "p99"]),
+              help="Which quantile's ratio decides a latency regression (repeatable; default both).")
 @click.option("--relative-latency", is_flag=True, default=None,
               help="Compare latencies as multiples of each run's own baseline median "
                    "(for runs on different machines or under different load).")
 def compare(old: str, new: str, html_path: Path | None, latency_ratio: float | None,
             error_rate_increase: float | None, score_drop: float | None,
-            recovery_increase_s: float | None, relative_latency: bool | None) -> None:
+            recovery_increase_s: float | None, latency_quantiles: tuple[str, ...],
+            relative_latency: bool | None) -> None:
     """Compare two reports, folders of reports or release records; exit 1 on a regression."""
     import dataclasses
 
@@ -159,7 +162,7 @@ def compare(old: str, new: str, html_path: Path | None, latency_ratio: float | N
 
     given = {"latency_ratio": latency_ratio, "error_rate_increase": error_rate_increase,
              "score_drop": score_drop, "recovery_increase_s": recovery_increase_s,
-             "relative_latency": relative_latency}
+             "relative_latency": relative_latency, "latency_quantiles": latency_quantiles or None}
     thresholds = dataclasses.replace(Thresholds(), **{k: v for k, v in given.items() if v is not None})
     try:
         result = compare_paths(old, new, thresholds)

@@ -37,6 +37,7 @@ class Thresholds:
     recovery_increase_s: float = 5.0
     score_drop: float = 5.0
     relative_latency: bool = False  # compare latencies as multiples of each run's baseline median
+    latency_quantiles: tuple[str, ...] = ("p50", "p99")  # which must move by latency_ratio
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ def _latency(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thres
         unit = "x baseline median"
     p = float(mannwhitneyu(b, a, alternative="greater").pvalue)
     pairs = ((_quantile(a, 0.5), _quantile(b, 0.5)), (_quantile(a, 0.99), _quantile(b, 0.99)))
-    ratio = max((n / o for o, n in pairs if o and n), default=1.0)
+    judged = [pair for pair, q in zip(pairs, ("p50", "p99")) if q in t.latency_quantiles]
+    ratio = max((n / o for o, n in judged if o and n), default=1.0)
     regressed = p < t.p_value and ratio >= t.latency_ratio
     return Finding(scenario, name, f"latency p99 ({unit})", round(pairs[1][0], 3),
                    round(pairs[1][1], 3), regressed, f"Mann-Whitney p={p:.2g}, x{ratio:.2f}")
