@@ -37,3 +37,33 @@ def test_folders_are_matched_by_scenario_and_rendered(tmp_path: Path) -> None:
     assert {f.scenario for f in result.findings if f.regressed} == {"b"}
     assert "REGRESSION" in render_table(result)
     assert "<table>" in render_html(result) and "http" not in render_html(result)
+
+
+def _scaled(report: dict, factor: float) -> dict:
+    """The same run on a machine ``factor`` times slower: every latency multiplied."""
+    phases = []
+    for phase in report["phases"]:
+        latency = {k: (v * factor if isinstance(v, (int, float)) else v) for k, v in phase["latency_ms"].items()}
+        phases.append({**phase, "latency_ms": latency,
+                       "latency_samples_ms": [v * factor for v in phase["latency_samples_ms"]]})
+    return {**report, "phases": phases}
+
+
+def test_a_slower_machine_is_a_regression_in_ms_but_not_relative_to_its_baseline() -> None:
+    from chaos.compare import Thresholds
+
+    old = make_report(seed=1)
+    new = _scaled(make_report(seed=3), 4.0)
+    assert any(f.regressed and f.metric.startswith("latency") for f in compare_reports(old, new))
+    relative = compare_reports(old, new, Thresholds(relative_latency=True))
+    assert not any(f.regressed and f.metric.startswith("latency") for f in relative)
+
+
+def test_the_judged_quantiles_can_be_narrowed_to_the_median() -> None:
+    from chaos.compare import Thresholds
+
+    old, new = make_report(fault_median_ms=50), make_report(fault_median_ms=120)
+    strict = Thresholds(latency_ratio=2.0)
+    assert any(f.regressed for f in compare_reports(old, new, strict) if f.phase == "latency")
+    loose = Thresholds(latency_ratio=5.0, latency_quantiles=("p50",))
+    assert not any(f.regressed for f in compare_reports(old, new, loose) if f.phase == "latency")
