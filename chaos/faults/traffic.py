@@ -52,9 +52,19 @@ class TrafficStats:
     labels: collections.Counter[str] = field(default_factory=collections.Counter)
     bare_5xx: int = 0  # status >= 500 without a GraphQL error body
     max_latency_ms: float = 0.0
+    started_at: float | None = None  # time.monotonic() of the first request sent
+    ended_at: float | None = None  # ... and of the last answer (or give-up)
+
+    @property
+    def sent_per_s(self) -> float | None:
+        """The rate the traffic really reached, first request to last answer."""
+        if self.started_at is None or self.ended_at is None or self.ended_at <= self.started_at:
+            return None
+        return self.sent / (self.ended_at - self.started_at)
 
     def record(self, status: int | None, body: Any, latency_ms: float, label: str | None) -> None:
         self.max_latency_ms = max(self.max_latency_ms, latency_ms)
+        self.ended_at = time.monotonic()
         if status is None:
             self.no_response += 1
             self.by_status["none"] += 1
@@ -73,7 +83,8 @@ class TrafficStats:
         return {"sent": self.sent, "answered": self.answered, "no_response": self.no_response,
                 "by_status": dict(self.by_status), "by_code": dict(self.by_code),
                 "labels": dict(self.labels), "bare_5xx": self.bare_5xx,
-                "max_latency_ms": round(self.max_latency_ms, 1)}
+                "max_latency_ms": round(self.max_latency_ms, 1),
+                "sent_per_s": None if self.sent_per_s is None else round(self.sent_per_s, 1)}
 
 
 def graphql_codes(body: Any) -> list[str]:
@@ -176,6 +187,8 @@ class SideTraffic:
 
     async def _one(self, client: httpx.AsyncClient, n: int) -> None:
         headers, body = self.request(n)
+        if self.stats.started_at is None:
+            self.stats.started_at = time.monotonic()
         started = time.perf_counter()
         status: int | None = None
         parsed: Any = None

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,6 +30,9 @@ from chaos.scenario.models import OPERATIONS
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_S = 5  # locust's --stop-timeout: running requests get this long to finish
+# Importing locust and spawning its users takes seconds on a busy machine; a run's phase
+# clock starts only once the first request is logged, or the baseline would be empty.
+START_TIMEOUT_S = 90
 
 
 class LoadError(ChaosError):
@@ -102,6 +106,26 @@ class LoadProcess:
             self._process = subprocess.Popen(self.command(), env=env, stdout=output, stderr=subprocess.STDOUT,
                                              stdin=subprocess.DEVNULL, start_new_session=True)
         return self
+
+    def wait_started(self, timeout_s: float = START_TIMEOUT_S) -> float:
+        """Block until the first request is in the log; return the time waited (s).
+
+        Raises LoadError when locust exits first or nothing is logged within ``timeout_s``.
+        """
+        if self._process is None:
+            raise LoadError("the load process was never started")
+        began = time.monotonic()
+        log_path = Path(self.options.log_path)
+        while log_path.stat().st_size == 0:
+            if self._process.poll() is not None:
+                raise LoadError(f"locust exited ({self._process.returncode}) before its first "
+                                f"request: {self.output()[-2000:]}")
+            if time.monotonic() - began > timeout_s:
+                self.stop()
+                raise LoadError(f"locust logged no request within {timeout_s:g} s; see "
+                                f"{self.output_path}")
+            time.sleep(0.05)
+        return time.monotonic() - began
 
     def _child_options(self) -> dict[str, object]:
         o = self.options

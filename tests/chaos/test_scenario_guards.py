@@ -53,6 +53,8 @@ GUARDS = [
           {"cache_stale_reads": False}),
     Guard("combined/auth-down-cached-tokens.yaml", "the user-context cache",
           auth={"user_cache_ttl_s": 0}),
+    Guard("resources/concurrent-1000.yaml", "load shedding above the in-flight limit",
+          {"max_in_flight": 0}, fails="fault concurrent_requests: load shed"),
     Guard("cache/stampede.yaml", "coalescing identical requests in flight",
           {"cache_coalesce": False}, fails="fault hot_key_stampede: database fetches per wave"),
 ]
