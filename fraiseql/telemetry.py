@@ -21,7 +21,10 @@ the API's proxies on every call; spans are plain objects with ``__enter__``/``__
 (no generator context managers); and leaf spans (``leaf=True``: ``db.query``,
 ``pipeline.build``, ``graphql.parse``) are started as children of the current span
 without being made current themselves, which saves attaching and detaching a context
-for spans that never have children.
+for spans that never have children. Under a sampler (``OTEL_TRACES_SAMPLER=
+parentbased_traceidratio``, ``OTEL_TRACES_SAMPLER_ARG=0.01``: one request in a hundred
+traced), a request whose trace is sampled out makes its root span only: the spans under
+it are not made at all. Metrics are recorded for every request either way.
 
 Example::
 
@@ -117,6 +120,12 @@ def span(name: str, attributes: Mapping[str, Any] | None = None, *, leaf: bool =
     the enclosing span instead): they are not made current, which is cheaper.
     """
     if not tracing_enabled():
+        return _NO_SPAN
+    parent = trace.get_current_span()
+    if parent is not trace.INVALID_SPAN and not parent.is_recording():
+        # The request's trace was sampled out. The SDK's samplers decide a child as its
+        # parent (ParentBased) or by the same trace id (TraceIdRatioBased), so the child
+        # would record nothing either: skip making it.
         return _NO_SPAN
     return _Span(name, attributes, leaf)
 

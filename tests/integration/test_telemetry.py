@@ -197,3 +197,98 @@ def test_without_an_sdk_no_span_or_metric_is_made(blog_database_url: str) -> Non
     # no tracer, span, context, instrument or attribute code at all.
     otel = {name for name in calls if name.startswith("otel:")}
     assert otel <= {"otel:get_tracer_provider", "otel:get_meter_provider"}, sorted(otel)
+
+
+# A fresh interpreter with the SDK configured from the environment, as an operator would:
+# OTEL_TRACES_SAMPLER chooses how many requests are traced.
+SAMPLED_PROBE = r"""
+import asyncio, json, sys
+
+import httpx
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from examples.blog import app as blog
+from fraiseql.config import FraiseQLConfig
+from fraiseql.http import create_app
+
+spans, reader = InMemorySpanExporter(), InMemoryMetricReader()
+provider = TracerProvider()  # its sampler comes from OTEL_TRACES_SAMPLER(_ARG)
+provider.add_span_processor(SimpleSpanProcessor(spans))
+trace.set_tracer_provider(provider)
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+
+started = [0]  # calls of the SDK's Tracer.start_span: spans made, recording or not
+
+def watch(frame, event, arg):
+    if event == "call" and frame.f_code.co_qualname == "Tracer.start_span" \
+            and "/opentelemetry/sdk/" in frame.f_code.co_filename:
+        started[0] += 1
+
+async def main():
+    app = create_app(schema=blog.schema, database_url=sys.argv[1], config=FraiseQLConfig(cache_enabled=False))
+    async with app.router.lifespan_context(app):
+        spans.clear()  # start-up's own statements are traces of their own
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://blog.test") as client:
+            sys.setprofile(watch)
+            for _ in range(int(sys.argv[2])):
+                response = await client.post("/graphql", json={"query": "{ posts(limit: 2) { id } }"})
+                assert response.status_code == 200, response.text
+            sys.setprofile(None)
+    finished = spans.get_finished_spans()
+    roots = {s.context.trace_id for s in finished if s.name == "graphql.request"}
+    data = reader.get_metrics_data()
+    recorded = sum(p.count for r in data.resource_metrics for sc in r.scope_metrics
+                   for m in sc.metrics if m.name == "fraiseql.request.duration" for p in m.data.data_points)
+    print(json.dumps({
+        "sampler": type(provider.sampler).__name__,
+        "traced_requests": len(roots),
+        "orphans": sum(1 for s in finished if s.context.trace_id not in roots),
+        "children": sum(1 for s in finished if s.name in ("db.query", "pipeline.build")),
+        "others": sum(1 for s in finished if s.name not in ("graphql.request", "db.query", "pipeline.build")),
+        "request_measurements": recorded,
+        "spans_started": started[0],
+    }))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(("sampler", "arg", "traced"), [
+    ("parentbased_always_off", "", (0, 0)),
+    ("parentbased_traceidratio", "0.25", (1, 39)),  # about 10 of 40, seeded by random trace ids
+    ("parentbased_always_on", "", (40, 40)),
+])
+def test_a_sampler_chooses_the_traced_requests_and_metrics_count_them_all(
+    blog_database_url: str, sampler: str, arg: str, traced: tuple[int, int]
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(OTEL_TRACES_SAMPLER=sampler, OTEL_TRACES_SAMPLER_ARG=arg)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, "-c", SAMPLED_PROBE, blog_database_url, "40"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=root)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["sampler"].startswith("ParentBased")  # the environment was read
+    low, high = traced
+    assert low <= report["traced_requests"] <= high, report
+    # A traced request has its spans under it; one sampled out has none anywhere.
+    assert report["orphans"] == 0
+    assert report["children"] == 2 * report["traced_requests"], report
+    assert report["request_measurements"] == 40  # metrics are not sampled
+    # Under a request that was sampled out no span is even started (the cost is its root's).
+    # (``others``: the first request's graphql.parse, when that request was traced.)
+    assert report["spans_started"] == 40 + report["children"] + report["others"], report
+    assert report["others"] <= 1, report
