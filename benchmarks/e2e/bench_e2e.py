@@ -8,12 +8,15 @@ Reports requests/s, p50/p99 latency, CPU time per request (server process and
 PostgreSQL, from /proc) and the ratios; ``--write`` puts the tables into
 benchmarks/RESULTS.md between ``<!-- e2e:start -->`` and ``<!-- e2e:end -->``.
 ``--telemetry-rounds N`` also measures FraiseQL with an OpenTelemetry SDK installed
-(no-op exporters) against without, alternating N times.
+(no-op exporters; every request traced, and 1% traced) against without, alternating N
+times, into its own section (``<!-- e2e-telemetry:start -->``); with ``--rounds 0`` only
+that section is measured and replaced.
 
 Run::
 
     python benchmarks/e2e/bench_e2e.py --write           # or: make bench-e2e
     python benchmarks/e2e/bench_e2e.py --duration 3 --operations posts_20   # a quick look
+    python benchmarks/e2e/bench_e2e.py --servers fraiseql --rounds 0 --write  # telemetry only
     python benchmarks/e2e/bench_e2e.py --from-json benchmarks/e2e/runs/<run>/results.json --write
 """
 
@@ -36,7 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from load import LoadResult, run_wrk  # noqa: E402
 from queries import BENCH_TITLE, OPERATIONS, SERVERS, differences, normalise  # noqa: E402
-from report import environment, render, write_results  # noqa: E402
+from report import (  # noqa: E402
+    TELEMETRY_END, TELEMETRY_START, TELEMETRY_VARIANTS, environment, render, render_telemetry,
+    write_results,
+)
 from servers import HERE, cpu_seconds, ensure_installed, load_average, postgres_cpu, running  # noqa: E402
 
 from examples.blog.database import init_database  # noqa: E402
@@ -70,7 +76,7 @@ def main() -> None:
     if args.from_json:
         _rewrite_from(Path(args.from_json), write=args.write)
         return
-    ensure_installed()
+    ensure_installed(servers=tuple(args.servers))
     run_dir = HERE / "runs" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -90,9 +96,9 @@ def main() -> None:
                 )
         reads = [o for o in args.operations if not OPERATIONS[o].is_mutation]
         for round_number in range(1, args.telemetry_rounds + 1):
-            for variant, flag in (("telemetry off", "0"), ("telemetry on", "1")):
+            for variant, _, telemetry_env in TELEMETRY_VARIANTS:
                 measurements += _measure_server(
-                    "fraiseql", variant, {"E2E_TELEMETRY": flag}, args, pg.url, ids, postmaster,
+                    "fraiseql", variant, telemetry_env, args, pg.url, ids, postmaster,
                     run_dir, round_number, operations=reads,
                 )
     settings = {
@@ -107,11 +113,7 @@ def main() -> None:
          "measurements": [{**asdict(m), "result": asdict(m.result)} for m in measurements]},
         indent=2,
     ))
-    markdown = render(measurements, settings, env)
-    print(markdown)
-    if args.write:
-        write_results(markdown)
-        print("written to benchmarks/RESULTS.md")
+    _report(measurements, settings, env, write=args.write)
 
 
 def _rewrite_from(path: Path, *, write: bool) -> None:
@@ -120,10 +122,26 @@ def _rewrite_from(path: Path, *, write: bool) -> None:
     measurements = [
         Measurement(**{"round": 1, **m, "result": LoadResult(**m["result"])}) for m in saved["measurements"]
     ]
-    markdown = render(measurements, saved["settings"], saved["environment"])
-    print(markdown)
+    _report(measurements, saved["settings"], saved["environment"], write=write)
+
+
+def _report(measurements: list[Measurement], settings: dict, env: dict, *, write: bool) -> None:
+    """Print (and with ``write`` store) the comparison and the telemetry sections that were
+    measured: a run with ``--rounds 0`` replaces only the telemetry section."""
+    compared = [m for m in measurements if not m.variant]
+    telemetry = [m for m in measurements if m.variant]
+    if compared:
+        markdown = render(compared, settings, env)
+        print(markdown)
+        if write:
+            write_results(markdown)
+    if telemetry:
+        markdown = render_telemetry(telemetry, {"telemetry_rounds": 1, **settings})
+        print(markdown)
+        if write:
+            write_results(markdown, TELEMETRY_START, TELEMETRY_END)
     if write:
-        write_results(markdown)
+        print("written to benchmarks/RESULTS.md")
 
 
 def _arguments() -> argparse.Namespace:

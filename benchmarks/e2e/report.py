@@ -27,6 +27,17 @@ from servers import HERE, PG_DIR, ROOT, VENVS
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 NOTES = HERE / "profile_notes.md"
 START, END = "<!-- e2e:start -->", "<!-- e2e:end -->"
+TELEMETRY_START, TELEMETRY_END = "<!-- e2e-telemetry:start -->", "<!-- e2e-telemetry:end -->"
+# (variant, label, environment of the server): the telemetry overhead's three measurements.
+SAMPLED_ARG = "0.01"
+TELEMETRY_VARIANTS = (
+    ("telemetry off", "off", {"E2E_TELEMETRY": "0"}),
+    ("telemetry on", "every request traced", {"E2E_TELEMETRY": "1",
+                                              "OTEL_TRACES_SAMPLER": "parentbased_always_on"}),
+    ("telemetry sampled", "1% traced", {"E2E_TELEMETRY": "1",
+                                        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                                        "OTEL_TRACES_SAMPLER_ARG": SAMPLED_ARG}),
+)
 NAMES = {"fraiseql": "FraiseQL", "strawberry": "Strawberry", "postgraphile": "PostGraphile"}
 
 
@@ -148,7 +159,7 @@ def render(measurements: list[Any], settings: dict[str, Any], env: dict[str, str
                 f"{s.p50_ms:.2f} | {s.p99_ms:.2f} | {_fmt(s.spread)} | {s.server_cpu_us:,.0f} | "
                 f"{s.postgres_cpu_us:,.0f} | {s.errors} | {s.loads} |"
             )
-    lines += ["", *_ratios(summaries), "", *_telemetry(summaries)]
+    lines += ["", *_ratios(summaries)]
     if NOTES.exists():
         lines += ["", NOTES.read_text().strip()]
     return "\n".join(lines).rstrip() + "\n"
@@ -188,38 +199,50 @@ def _ratios(summaries: dict[tuple[str, str, str], Summary]) -> list[str]:
     return lines
 
 
-def _telemetry(summaries: dict[tuple[str, str, str], Summary]) -> list[str]:
-    rows = [
-        (op, summaries.get(("fraiseql", "telemetry off", name)), summaries.get(("fraiseql", "telemetry on", name)))
-        for name, op in OPERATIONS.items()
-    ]
-    rows = [row for row in rows if row[1] is not None and row[2] is not None]
-    if not rows:
-        return []
+def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
+    """The telemetry-overhead section: FraiseQL with telemetry off, fully traced, sampled."""
+    summaries = summarise(measurements)
     lines = [
-        "Telemetry overhead (FraiseQL; `E2E_TELEMETRY=1` installs the OpenTelemetry SDK's tracer and "
-        "meter providers with exporters that drop everything, so every span and metric is created, "
-        "batched and recorded; off and on alternate in each round; medians; target: at most 5% fewer "
-        "requests/s):",
+        "## Telemetry overhead (FraiseQL over HTTP)",
         "",
-        "| operation | off req/s | on req/s | req/s difference | off CPU us/req | on CPU us/req "
-        "| CPU difference | load avg off / on |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "`E2E_TELEMETRY=1` installs the OpenTelemetry SDK's tracer and meter providers with "
+        "exporters that drop what they get, so every span and metric is really created, batched "
+        "and recorded; the tracer's sampler comes from `OTEL_TRACES_SAMPLER`, as in production. "
+        "\"Every request traced\": `parentbased_always_on` (the SDK's default); \"1% traced\": "
+        f"`parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG={SAMPLED_ARG}` (a request whose "
+        "trace is sampled out makes its root span only; metrics still count every request). "
+        f"{settings['telemetry_rounds']} rounds, each measuring off, every request traced and 1% "
+        f"traced in turn (wrk, {settings['connections']} connections, {settings['warmup_s']} s "
+        f"unmeasured, {settings['duration_s']} s measured); medians; target: at most 5% fewer "
+        "requests/s than off.",
+        "",
+        f"- reproduce: `{settings['command']}`",
+        "",
+        "| operation | variant | req/s | req/s min-max | req/s vs off | server CPU us/req | CPU vs off "
+        "| load avg per round |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
-    for op, off, on in rows:
-        lines.append(
-            f"| {op.label} | {off.rps:,.0f} | {on.rps:,.0f} | {(on.rps / off.rps - 1) * 100:+.1f}% | "
-            f"{off.server_cpu_us:,.0f} | {on.server_cpu_us:,.0f} | "
-            f"{(on.server_cpu_us / off.server_cpu_us - 1) * 100:+.1f}% | {off.loads} / {on.loads} |"
-        )
-    return lines
+    for name, op in OPERATIONS.items():
+        off = summaries.get(("fraiseql", TELEMETRY_VARIANTS[0][0], name))
+        if off is None:
+            continue
+        for variant, label, _ in TELEMETRY_VARIANTS:
+            s = summaries.get(("fraiseql", variant, name))
+            if s is None:
+                continue
+            lines.append(
+                f"| {op.label} | {label} | {s.rps:,.0f} | {s.rps_min:,.0f}-{s.rps_max:,.0f} | "
+                f"{(s.rps / off.rps - 1) * 100:+.1f}% | {s.server_cpu_us:,.0f} | "
+                f"{(s.server_cpu_us / off.server_cpu_us - 1) * 100:+.1f}% | {s.loads} |"
+            )
+    return "\n".join(lines).rstrip() + "\n"
 
 
-def write_results(markdown: str) -> None:
-    """Replace the e2e section of RESULTS.md (append it when absent); other sections stay."""
+def write_results(markdown: str, start: str = START, end: str = END) -> None:
+    """Replace one section of RESULTS.md (append it when absent); other sections stay."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{START}\n{markdown.rstrip()}\n{END}"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+    section = f"{start}\n{markdown.rstrip()}\n{end}"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _match: section, text, count=1)
     else:

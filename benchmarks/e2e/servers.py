@@ -43,18 +43,18 @@ UVICORN_EXTRAS = ["uvloop==0.23.0", "httptools==0.9.0"]
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def ensure_installed(log=print) -> None:
-    """Create the two virtual environments and ``node_modules`` when they are missing."""
+def ensure_installed(log=print, servers: tuple[str, ...] = ("fraiseql", "strawberry", "postgraphile")) -> None:
+    """Create the virtual environments and ``node_modules`` the servers need, when missing."""
     fraiseql_venv, strawberry_venv = VENVS["fraiseql"], VENVS["strawberry"]
-    if not (fraiseql_venv / "bin" / "python").exists():
+    if "fraiseql" in servers and not (fraiseql_venv / "bin" / "python").exists():
         log("creating .venv-fraiseql (system site-packages + uvloop, httptools)")
         _run([sys.executable, "-m", "venv", "--system-site-packages", str(fraiseql_venv)])
         _run([str(fraiseql_venv / "bin" / "pip"), "install", "-q", *UVICORN_EXTRAS])
-    if not (strawberry_venv / "bin" / "python").exists():
+    if "strawberry" in servers and not (strawberry_venv / "bin" / "python").exists():
         log("creating .venv-strawberry")
         _run([sys.executable, "-m", "venv", str(strawberry_venv)])
         _run([str(strawberry_venv / "bin" / "pip"), "install", "-q", *STRAWBERRY_PACKAGES, *UVICORN_EXTRAS])
-    if not (PG_DIR / "node_modules" / "postgraphile").exists():
+    if "postgraphile" in servers and not (PG_DIR / "node_modules" / "postgraphile").exists():
         log("installing PostGraphile (npm ci)")
         _run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PG_DIR)
 

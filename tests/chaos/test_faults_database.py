@@ -87,7 +87,7 @@ async def test_lock_table_holds_a_lock_that_app_writes_wait_behind(ctx, cluster)
         await fault.revert(ctx)
     evidence = await fault.evidence(ctx)
     assert evidence.fired and evidence.details["granted"] and evidence.details["max_waiting"] >= 1
-    await _until(lambda: _no_chaos_sessions(cluster.url), "chaos sessions to end")
+    await _until(lambda: _no_chaos_sessions(cluster.url), "chaos sessions to end", attempts=400)
     await fault.revert(ctx)  # idempotent
 
 
@@ -147,7 +147,7 @@ async def test_exhaust_connections_fills_the_server_until_reverted(ctx, cluster)
     evidence = await fault.evidence(ctx)
     assert evidence.fired and evidence.details["held"] >= 20 and evidence.details["max_connections"] == 30
     assert await _scalar(cluster.url, "SELECT 1") == 1
-    await _until(lambda: _no_chaos_sessions(cluster.url), "chaos sessions to end")
+    await _until(lambda: _no_chaos_sessions(cluster.url), "chaos sessions to end", attempts=400)
 
 
 async def test_restart_postgres_changes_the_postmaster_start_time(ctx, cluster) -> None:
@@ -216,7 +216,7 @@ async def test_clean_leftovers_ends_sessions_and_drops_triggers_of_a_killed_run(
     assert any("terminated" in line for line in cleaned) and any("dropped trigger" in line for line in cleaned)
     await _scalar(cluster.url, INSERT, ["after clean"], app_name="fraiseql-main")
     # A terminated backend leaves pg_stat_activity a moment after the signal.
-    await _until(lambda: _no_chaos_sessions(cluster.url), "chaos sessions to end")
+    await _until(lambda: _no_chaos_sessions(cluster.url), "chaos sessions to end", attempts=400)
     await holder.revert(ctx)  # safe on a session the cleaner already ended
     assert await clean_leftovers(ctx) == []
     assert CLEANERS["database"] is clean_leftovers
