@@ -56,6 +56,7 @@ class Comparison:
     findings: list[Finding] = field(default_factory=list)
     only_old: list[str] = field(default_factory=list)
     only_new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # same name, another definition: not compared
 
     @property
     def regressed(self) -> bool:
@@ -159,6 +160,11 @@ def compare_paths(old: str | Path, new: str | Path,
                                           thresholds)
         return result
     for name in sorted(olds.keys() & news.keys()):
+        old_digest = olds[name]["scenario"].get("digest")
+        new_digest = news[name]["scenario"].get("digest")
+        if old_digest and new_digest and old_digest != new_digest:
+            result.changed.append(name)  # its file changed since: another experiment
+            continue
         result.findings += compare_reports(olds[name], news[name], thresholds)
     return result
 
@@ -175,6 +181,8 @@ def render_table(result: Comparison) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     lines += [f"only in old: {name}" for name in result.only_old]
     lines += [f"only in new: {name}" for name in result.only_new]
+    lines += [f"not compared, its definition changed (record the release again): {name}"
+              for name in result.changed]
     lines.append("regression" if result.regressed else "no regression")
     return "\n".join(lines) + "\n"
 
@@ -189,6 +197,8 @@ def render_html(result: Comparison) -> str:
         for f in result.findings
     )
     verdict = "Regression" if result.regressed else "No regression"
+    changed = "".join(f"<p>Not compared, its definition changed: {escape(name)}</p>"
+                      for name in result.changed)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>chaos compare: {verdict}</title><style>"
@@ -196,5 +206,5 @@ def render_html(result: Comparison) -> str:
         "td,th{border:1px solid #d0d7de;padding:.25rem .5rem}tr.bad{background:#ffebe9}"
         f"</style></head><body><h1>{verdict}</h1><table><thead><tr><th>scenario</th>"
         "<th>phase</th><th>metric</th><th>old</th><th>new</th><th>verdict</th><th>detail</th>"
-        f"</tr></thead><tbody>{body}</tbody></table></body></html>\n"
+        f"</tr></thead><tbody>{body}</tbody></table>{changed}</body></html>\n"
     )

@@ -7,6 +7,8 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
 import subprocess
@@ -76,6 +78,14 @@ def _environment() -> dict[str, Any]:
 
 def _in(records: list[dict[str, Any]], start: float, end: float) -> list[dict[str, Any]]:
     return [r for r in records if start <= float(r["t"]) < end]
+
+
+def scenario_digest(scenario: Any) -> str:
+    """What the scenario asks (target, load, phases, faults, expectations; profile-scaled),
+    hashed: two reports with different digests ran different experiments."""
+    definition = scenario.model_dump(mode="json", exclude={"path", "description", "tags"})
+    text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def assemble(o: Observed) -> dict[str, Any]:
@@ -174,7 +184,8 @@ def assemble(o: Observed) -> dict[str, Any]:
     report = {
         "schema_version": SCHEMA_VERSION,
         "scenario": {"name": s.name, "description": s.description, "tags": list(s.tags),
-                     "file": s.path, "seed": s.seed, "profile": s.profile},
+                     "file": s.path, "seed": s.seed, "profile": s.profile,
+                     "digest": scenario_digest(s)},
         "harness": {"fraiseql_version": _version(), "git_commit": _git_commit()},
         "environment": _environment(),
         "started_at": datetime.fromtimestamp(o.started_at, timezone.utc).isoformat(),

@@ -67,3 +67,31 @@ def test_the_judged_quantiles_can_be_narrowed_to_the_median() -> None:
     assert any(f.regressed for f in compare_reports(old, new, strict) if f.phase == "latency")
     loose = Thresholds(latency_ratio=5.0, latency_quantiles=("p50",))
     assert not any(f.regressed for f in compare_reports(old, new, loose) if f.phase == "latency")
+
+
+def test_a_scenario_whose_definition_changed_is_listed_not_compared(tmp_path: Path) -> None:
+    for side, median, digest in (("old", 50, "aaaa"), ("new", 500, "bbbb")):
+        for name in ("changed", "same"):
+            folder = tmp_path / side / name
+            folder.mkdir(parents=True)
+            report = make_report(name, fault_median_ms=median)
+            report["scenario"]["digest"] = digest if name == "changed" else "cccc"
+            (folder / "report.json").write_text(json.dumps(report))
+    result = compare_paths(tmp_path / "old", tmp_path / "new")
+    assert result.changed == ["changed"]
+    assert {f.scenario for f in result.findings} == {"same"}  # still judged: a regression
+    assert result.regressed
+    assert "definition changed (record the release again): changed" in render_table(result)
+
+
+def test_the_digest_follows_what_a_scenario_asks_not_its_prose() -> None:
+    from chaos.runner.assemble import scenario_digest
+    from chaos.scenario.loading import load_scenario
+
+    root = Path(__file__).resolve().parents[2]
+    scenario = load_scenario(root / "scenarios" / "network" / "latency.yaml", "quick")
+    reworded = scenario.model_copy(update={"description": "other words"})
+    louder = scenario.model_copy(update={"seed": scenario.seed + 1})
+    assert scenario_digest(reworded) == scenario_digest(scenario) != scenario_digest(louder)
+    assert scenario_digest(scenario) != scenario_digest(load_scenario(
+        root / "scenarios" / "network" / "latency.yaml", "full"))
