@@ -108,6 +108,16 @@ def _stacks(config: pytest.Config) -> Any:
     return config.stash[_STACKS_KEY]
 
 
+SCENARIO_OVERHEAD_S = 240  # a stack's start, the load's start, rollback, integrity, report
+
+
+def scenario_timeout_s(scenario: Any) -> int:
+    """How long one scenario item may take: its planned phases plus start-up and checks."""
+    from chaos.runner.plan import plan_phases
+
+    return int(plan_phases(scenario)[-1].end_s + SCENARIO_OVERHEAD_S)
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     # Only the scenario folder: YAML elsewhere (test data, invalid examples) is not a scenario.
     if file_path.suffix in (".yaml", ".yml") and _selects_chaos(parent.config) \
@@ -125,6 +135,9 @@ class ScenarioFile(pytest.File):
         scenario = load_scenario(self.path, config_from(self.config).profile)
         item = ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
         item.add_marker("chaos")
+        # The suite's per-test timeout (pytest-timeout) is for tests, not for a scenario
+        # whose phases alone can run for minutes in the full profile: its bound is its plan.
+        item.add_marker(pytest.mark.timeout(scenario_timeout_s(scenario)))
         for tag in scenario.tags:
             if tag in FAMILIES:
                 item.add_marker(f"chaos_{tag}")
