@@ -25,6 +25,7 @@ from typing import Any
 from scipy.stats import mannwhitneyu
 
 from chaos.report.release import reports_in
+from chaos.report.stats import percentile
 
 MIN_SAMPLES = 8  # below this a rank test says nothing useful
 
@@ -63,11 +64,6 @@ class Comparison:
         return any(f.regressed for f in self.findings)
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def _latency(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thresholds,
              scenario: str, scales: tuple[float, float] | None = None) -> Finding:
     """A latency regression: the new distribution stochastically greater (one-sided
@@ -87,7 +83,8 @@ def _latency(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thres
         a, b = [v / scales[0] for v in a], [v / scales[1] for v in b]
         unit = "x baseline median"
     p = float(mannwhitneyu(b, a, alternative="greater").pvalue)
-    pairs = ((_quantile(a, 0.5), _quantile(b, 0.5)), (_quantile(a, 0.99), _quantile(b, 0.99)))
+    a_sorted, b_sorted = sorted(a), sorted(b)
+    pairs = tuple((percentile(a_sorted, q), percentile(b_sorted, q)) for q in (50, 99))
     judged = [pair for pair, q in zip(pairs, ("p50", "p99")) if q in t.latency_quantiles]
     ratio = max((n / o for o, n in judged if o and n), default=1.0)
     regressed = p < t.p_value and ratio >= t.latency_ratio

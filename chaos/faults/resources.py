@@ -34,7 +34,7 @@ from pydantic import Field
 from chaos.errors import FaultError
 from chaos.faults.base import Check, Evidence, Fault, FaultContext, FaultParams, register, register_cleaner
 from chaos.faults.inprocess import AgentClient
-from chaos.faults.traffic import SideTraffic, encoded, graphql_body, slow_body_client
+from chaos.faults.traffic import SideTraffic, TrafficStats, encoded, graphql_body, slow_body_client
 from chaos.load import operations as ops
 
 READ = "{ posts(limit: 20) { id title author { name } } }"
@@ -159,8 +159,13 @@ class _TrafficFault(Fault):
         if stats is None:
             return Evidence(fired=False, details={"error": "no traffic was sent"})
         checks = (Check("no bare 5xx", stats.bare_5xx == 0,
-                        f"{stats.bare_5xx} of the fault's own answers were 5xx without a GraphQL error"),)
+                        f"{stats.bare_5xx} of the fault's own answers were 5xx without a GraphQL error"),
+                  *self.checks(stats))
         return Evidence(fired=stats.answered > 0, details={"traffic": stats.as_dict()}, checks=checks)
+
+    def checks(self, stats: TrafficStats) -> tuple[Check, ...]:
+        """What this kind of traffic must show besides "no bare 5xx" (none by default)."""
+        return ()
 
 
 MIN_BURST_RATE_SHARE = 0.5
@@ -181,16 +186,14 @@ class RequestBurst(_TrafficFault):
         return SideTraffic(ctx.stack.app_url, lambda n: ({}, graphql_body(READ)),
                            rate_per_s=self.params.rate_per_s, concurrency=self.params.concurrency)
 
-    async def evidence(self, ctx: FaultContext) -> Evidence:
+    def checks(self, stats: TrafficStats) -> tuple[Check, ...]:
         # A burst the sender could not produce (a busy machine, a full concurrency limit)
         # is no burst: it must reach half the rate asked for.
-        found = await super().evidence(ctx)
-        rate = self.traffic.stats.sent_per_s if self.traffic else None
+        rate = stats.sent_per_s
         wanted = MIN_BURST_RATE_SHARE * self.params.rate_per_s
-        reached = Check("burst rate", rate is not None and rate >= wanted,
-                        f"sent {0 if rate is None else rate:.0f} requests/s "
-                        f"(asked {self.params.rate_per_s:g}, at least {wanted:g} needed)")
-        return Evidence(fired=found.fired, details=found.details, checks=found.checks + (reached,))
+        return (Check("burst rate", rate is not None and rate >= wanted,
+                      f"sent {0 if rate is None else rate:.0f} requests/s "
+                      f"(asked {self.params.rate_per_s:g}, at least {wanted:g} needed)"),)
 
 
 class ConcurrentRequestsParams(FaultParams):
@@ -212,15 +215,11 @@ class ConcurrentRequests(_TrafficFault):
         return SideTraffic(ctx.stack.app_url, lambda n: ({}, graphql_body(READ)), concurrency=p.requests,
                            max_requests=p.requests * 50, timeout_s=p.timeout_s, waves=True)
 
-    async def evidence(self, ctx: FaultContext) -> Evidence:
-        found = await super().evidence(ctx)
-        if not self.params.expect_shed or self.traffic is None:
-            return found
-        stats = self.traffic.stats
+    def checks(self, stats: TrafficStats) -> tuple[Check, ...]:
+        if not self.params.expect_shed:
+            return ()
         shed = stats.by_code.get("OVERLOADED", 0)
-        check = Check("load shed", shed > 0,
-                      f"{shed} of {stats.answered} answers were 503 OVERLOADED")
-        return Evidence(fired=found.fired, details=found.details, checks=found.checks + (check,))
+        return (Check("load shed", shed > 0, f"{shed} of {stats.answered} answers were 503 OVERLOADED"),)
 
 
 class SlowClientsParams(FaultParams):

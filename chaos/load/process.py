@@ -107,8 +107,8 @@ class LoadProcess:
                                              stdin=subprocess.DEVNULL, start_new_session=True)
         return self
 
-    def wait_started(self, timeout_s: float = START_TIMEOUT_S) -> float:
-        """Block until the first request is in the log; return the time waited (s).
+    def wait_started(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        """Block until the first request is in the log.
 
         Raises LoadError when locust exits first or nothing is logged within ``timeout_s``.
         """
@@ -125,7 +125,6 @@ class LoadProcess:
                 raise LoadError(f"locust logged no request within {timeout_s:g} s; see "
                                 f"{self.output_path}")
             time.sleep(0.05)
-        return time.monotonic() - began
 
     def _child_options(self) -> dict[str, object]:
         o = self.options

@@ -178,14 +178,10 @@ class Runner:
             authenticated_share=s.load.authenticated_share, retry_share=s.load.retry_share,
             timeout_s=s.load.timeout_s))
         await asyncio.to_thread(load.start)
-        try:
-            await asyncio.to_thread(load.wait_started)
-        except BaseException:
-            await asyncio.shield(asyncio.to_thread(load.stop))
-            raise
-        o.t0 = time.time()
         tail = _Tail(self.report_dir / "requests.jsonl", o, self.bus)
         try:
+            await asyncio.to_thread(load.wait_started)  # the phase clock starts with the load
+            o.t0 = time.time()
             for phase in o.plan:
                 await self._phase(phase, o, stack, ctx, rollback, registry, tail, load)
             if getattr(stack, "agent_token", None):  # closes the last phase's telemetry window

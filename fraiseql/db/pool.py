@@ -15,8 +15,9 @@ The pool's own connection attempts are watched (``fraiseql.db.connect_attempts``
 outcome feeds the breaker, and with ``fail_fast`` attempts failing for
 ``fail_fast_after_s`` (1.5 s: longer than a restart) or the breaker opening end every wait
 for a pooled connection at once (``fraiseql.db.pool_waits``), so an outage answers within
-that grace instead of ``pool_timeout_s``; a pool that is merely busy keeps the full wait. A wait that timed out is no verdict for the breaker (the pool
-was busy: the attempts speak for the server). Reconnection attempts are at most
+that grace instead of ``pool_timeout_s``; a pool that is merely busy keeps the full wait.
+A wait that timed out is no verdict for the breaker (the pool was busy: the attempts speak
+for the server). Reconnection attempts are at most
 ``reconnect_max_delay_s`` apart, so the pool refills soon after the server is back.
 
 Example::
@@ -29,8 +30,8 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, LiteralString
