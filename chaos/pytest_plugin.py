@@ -61,8 +61,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {description}")
     folder = _scenario_folder(config)
     if _selects_chaos(config) and folder.is_dir():
-        if not any(Path(arg.split("::")[0]).resolve() in (folder, *folder.parents)
-                   for arg in config.args):
+        # `pytest -m chaos` alone collects the library; an argument that names the folder,
+        # a folder above it, or a scenario file or family inside it selects on its own.
+        named = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+        if not any(path in (folder, *folder.parents) or folder in path.parents for path in named):
             config.args.append(str(folder))
 
 

@@ -74,13 +74,13 @@ class BlogUser(HttpUser):
     # --- operations -------------------------------------------------------------------
 
     def _read_posts(self) -> None:
-        self._send("read_posts", ops.READ_POSTS, {})
+        self._send("read_posts", ops.READ_POSTS, {}, token=self._draw_token())
 
     def _read_post(self) -> None:
-        self._send("read_post", ops.READ_POST, {"id": self.rng.choice(self.post_ids)})
+        self._send("read_post", ops.READ_POST, {"id": self.rng.choice(self.post_ids)}, token=self._draw_token())
 
     def _read_connection(self) -> None:
-        self._send("read_connection", ops.READ_CONNECTION, {})
+        self._send("read_connection", ops.READ_CONNECTION, {}, token=self._draw_token())
 
     def _me(self) -> None:
         self._send("me", ops.ME, {}, token=self.rng.choice(TOKENS) if TOKENS else None)
@@ -100,18 +100,27 @@ class BlogUser(HttpUser):
 
     # --- sending and logging ----------------------------------------------------------
 
+    def _draw_token(self) -> str | None:
+        """A bearer token for ``authenticated_share`` of the requests, else None (anonymous)."""
+        if TOKENS and self.rng.random() < float(OPTIONS.get("authenticated_share", 0)):
+            return self.rng.choice(TOKENS)
+        return None
+
     def _write(self, op: str, key: str, document: str, variables: dict[str, Any]) -> None:
-        """Send a write; retry with the same key while its outcome is unknown, sometimes."""
+        """Send a write; retry with the same key while its outcome is unknown, sometimes.
+
+        Every attempt carries the same identity: the server scopes an idempotency key to
+        its caller, so a retry sent as someone else is a new write, not a retry.
+        """
+        token = self._draw_token()
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            status, outcome = self._send(op, document, variables, key=key, attempt=attempt)
+            status, outcome = self._send(op, document, variables, key=key, attempt=attempt, token=token)
             unknown = outcome.ack_id is None and not outcome.rejected
             if not unknown or self.rng.random() >= float(OPTIONS.get("retry_share", 0.5)):
                 return
 
-    def _send(self, op: str, document: str, variables: dict[str, Any], key: str | None = None,
-              attempt: int = 1, token: str | None = None) -> tuple[int | None, ops.Outcome]:
-        if token is None and TOKENS and self.rng.random() < float(OPTIONS.get("authenticated_share", 0)):
-            token = self.rng.choice(TOKENS)
+    def _send(self, op: str, document: str, variables: dict[str, Any], *, token: str | None,
+              key: str | None = None, attempt: int = 1) -> tuple[int | None, ops.Outcome]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         started, clock = time.time(), time.perf_counter()
         response = self.client.post("/graphql", json={"query": document, "variables": variables},

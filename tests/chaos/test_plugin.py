@@ -59,6 +59,15 @@ def test_minus_m_chaos_collects_scenarios_with_family_markers(project: pytest.Py
     assert "test_marked" in out and "test_plain.py::test_plain" not in out
 
 
+def test_a_scenario_file_named_on_the_command_line_runs_alone(project: pytest.Pytester) -> None:
+    (project.path / "scenarios" / "network" / "other.yaml").write_text(SCENARIO.replace("tiny", "other"))
+    result = project.runpytest_subprocess("--collect-only", "-q", "-m", "chaos", "scenarios/network/tiny.yaml")
+    out = result.stdout.str()
+    assert "tiny.yaml::tiny" in out and "other" not in out
+    every = project.runpytest_subprocess("--collect-only", "-q", "-m", "chaos").stdout.str()
+    assert "tiny.yaml::tiny" in every and "other.yaml::other" in every
+
+
 def test_options_and_ini_keys_reach_the_frozen_config(project: pytest.Pytester) -> None:
     project.makepyfile(test_cfg="""
         import dataclasses, pytest
