@@ -59,15 +59,18 @@ def metrics_enabled() -> bool:
 
 # -- spans ---------------------------------------------------------------------------
 
-_tracer_for: tuple[Any, Any] = (None, None)  # (provider, its tracer for us)
+# (provider, its tracer for us, or None for the API's proxy): looked up once per
+# provider, so a span costs one identity check here rather than an ABC isinstance.
+_tracer_for: tuple[Any, Any] = (None, None)
 
 
 def _tracer() -> Any:
-    """The installed provider's tracer, looked up once per provider (not per span)."""
+    """The installed provider's tracer; None while no SDK is installed."""
     global _tracer_for
     provider = trace.get_tracer_provider()
     if provider is not _tracer_for[0]:
-        _tracer_for = (provider, provider.get_tracer(INSTRUMENTATION_NAME))
+        tracer = None if isinstance(provider, ProxyTracerProvider) else provider.get_tracer(INSTRUMENTATION_NAME)
+        _tracer_for = (provider, tracer)
     return _tracer_for[1]
 
 
@@ -91,8 +94,8 @@ class _Span:
 
     __slots__ = ("_span", "_token")
 
-    def __init__(self, name: str, attributes: Mapping[str, Any] | None, leaf: bool) -> None:
-        self._span = _tracer().start_span(name, attributes=attributes)
+    def __init__(self, tracer: Any, name: str, attributes: Mapping[str, Any] | None, leaf: bool) -> None:
+        self._span = tracer.start_span(name, attributes=attributes)
         self._token = None if leaf else otel_context.attach(trace.set_span_in_context(self._span))
 
     def __enter__(self) -> Any:
@@ -119,7 +122,8 @@ def span(name: str, attributes: Mapping[str, Any] | None = None, *, leaf: bool =
     ``leaf=True`` for spans that start no other span (their children would attach to
     the enclosing span instead): they are not made current, which is cheaper.
     """
-    if not tracing_enabled():
+    tracer = _tracer()
+    if tracer is None:
         return _NO_SPAN
     parent = trace.get_current_span()
     if parent is not trace.INVALID_SPAN and not parent.is_recording():
@@ -127,7 +131,7 @@ def span(name: str, attributes: Mapping[str, Any] | None = None, *, leaf: bool =
         # parent (ParentBased) or by the same trace id (TraceIdRatioBased), so the child
         # would record nothing either: skip making it.
         return _NO_SPAN
-    return _Span(name, attributes, leaf)
+    return _Span(tracer, name, attributes, leaf)
 
 
 # -- metrics ---------------------------------------------------------------------------
@@ -200,12 +204,14 @@ _request_attributes: dict[tuple[str, int], dict[str, Any]] = {}
 
 
 def _meters() -> _Instruments | None:
+    """The instruments of the installed meter provider; None while no SDK is installed."""
     global _instruments
-    if not metrics_enabled():
-        return None
     provider = metrics.get_meter_provider()
-    if _instruments is None or _instruments.provider is not provider:
-        _instruments = _Instruments(provider)
+    if _instruments is not None and _instruments.provider is provider:
+        return _instruments  # the common case: one identity check, no ABC isinstance
+    if isinstance(provider, _metrics_internal._ProxyMeterProvider):
+        return None
+    _instruments = _Instruments(provider)
     return _instruments
 
 
