@@ -59,18 +59,15 @@ def metrics_enabled() -> bool:
 
 # -- spans ---------------------------------------------------------------------------
 
-# (provider, its tracer for us, or None for the API's proxy): looked up once per
-# provider, so a span costs one identity check here rather than an ABC isinstance.
-_tracer_for: tuple[Any, Any] = (None, None)
+_tracer_for: tuple[Any, Any] = (None, None)  # (provider, its tracer for us, or None: no SDK)
 
 
 def _tracer() -> Any:
-    """The installed provider's tracer; None while no SDK is installed."""
+    """The installed provider's tracer, looked up once per provider; None while no SDK is installed."""
     global _tracer_for
     provider = trace.get_tracer_provider()
     if provider is not _tracer_for[0]:
-        tracer = None if isinstance(provider, ProxyTracerProvider) else provider.get_tracer(INSTRUMENTATION_NAME)
-        _tracer_for = (provider, tracer)
+        _tracer_for = (provider, provider.get_tracer(INSTRUMENTATION_NAME) if tracing_enabled() else None)
     return _tracer_for[1]
 
 
@@ -208,8 +205,8 @@ def _meters() -> _Instruments | None:
     global _instruments
     provider = metrics.get_meter_provider()
     if _instruments is not None and _instruments.provider is provider:
-        return _instruments  # the common case: one identity check, no ABC isinstance
-    if isinstance(provider, _metrics_internal._ProxyMeterProvider):
+        return _instruments
+    if not metrics_enabled():
         return None
     _instruments = _Instruments(provider)
     return _instruments
