@@ -35,7 +35,9 @@ Example::
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
@@ -71,6 +73,11 @@ def _tracer() -> Any:
     return _tracer_for[1]
 
 
+# True inside a (non-leaf) span of ours that does not record: a sampled-out request. One
+# context variable read instead of looking up the current span through the API's context.
+_sampled_out: ContextVar[bool] = ContextVar("fraiseql_sampled_out", default=False)
+
+
 class _NoSpan:
     """What ``span`` returns when nobody listens: entering it yields None."""
 
@@ -89,11 +96,17 @@ _NO_SPAN = _NoSpan()
 class _Span:
     """A started span, ended on exit; made the current span unless it is a leaf."""
 
-    __slots__ = ("_span", "_token")
+    __slots__ = ("_span", "_token", "_sampled_out_token")
 
     def __init__(self, tracer: Any, name: str, attributes: Mapping[str, Any] | None, leaf: bool) -> None:
-        self._span = tracer.start_span(name, attributes=attributes)
-        self._token = None if leaf else otel_context.attach(trace.set_span_in_context(self._span))
+        self._span = span = tracer.start_span(name, attributes=attributes)
+        self._sampled_out_token = None
+        if leaf:
+            self._token = None
+        else:
+            self._token = otel_context.attach(trace.set_span_in_context(span))
+            if not span.is_recording():
+                self._sampled_out_token = _sampled_out.set(True)
 
     def __enter__(self) -> Any:
         return self._span
@@ -108,6 +121,8 @@ class _Span:
         if exc is not None:  # as start_as_current_span does: the error is on the span
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        if self._sampled_out_token is not None:
+            _sampled_out.reset(self._sampled_out_token)
         if self._token is not None:
             otel_context.detach(self._token)
         span.end()
@@ -120,18 +135,30 @@ def span(name: str, attributes: Mapping[str, Any] | None = None, *, leaf: bool =
     the enclosing span instead): they are not made current, which is cheaper.
     """
     tracer = _tracer()
-    if tracer is None:
-        return _NO_SPAN
-    parent = trace.get_current_span()
-    if parent is not trace.INVALID_SPAN and not parent.is_recording():
-        # The request's trace was sampled out. The SDK's samplers decide a child as its
-        # parent (ParentBased) or by the same trace id (TraceIdRatioBased), so the child
-        # would record nothing either: skip making it.
+    if tracer is None or _sampled_out.get():
+        # Under a span of ours whose trace was sampled out. The SDK's samplers decide a
+        # child as its parent (ParentBased) or by the same trace id (TraceIdRatioBased),
+        # so the child would record nothing either: skip making it.
         return _NO_SPAN
     return _Span(tracer, name, attributes, leaf)
 
 
 # -- metrics ---------------------------------------------------------------------------
+
+
+# Meter providers whose every reader exports the histograms kept in process
+# (``fraiseql.local_metrics``): for them, the two histograms recorded on every request
+# and statement are not SDK instruments.
+_local_metrics: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def aggregate_locally(provider: Any, local: Any) -> None:
+    """Record the request and statement histograms into ``local`` (a ``LocalMetrics``)
+    instead of SDK instruments while ``provider`` is installed. Only for a provider all
+    of whose readers export through a ``LocalMetricsExporter`` of ``local``."""
+    global _instruments
+    _local_metrics[provider] = local
+    _instruments = None  # made again, with the local histograms, on the next record
 
 
 class _Instruments:
@@ -140,12 +167,17 @@ class _Instruments:
     def __init__(self, provider: Any) -> None:
         meter = provider.get_meter(INSTRUMENTATION_NAME)
         self.provider = provider
-        self.request_duration = meter.create_histogram(
-            "fraiseql.request.duration", unit="ms", description="GraphQL request duration"
-        )
-        self.query_duration = meter.create_histogram(
-            "fraiseql.db.query.duration", unit="ms", description="Database statement duration"
-        )
+        local = _local_metrics.get(provider)
+        if local is not None:
+            self.request_duration = local.request_duration
+            self.query_duration = local.query_duration
+        else:
+            self.request_duration = meter.create_histogram(
+                "fraiseql.request.duration", unit="ms", description="GraphQL request duration"
+            )
+            self.query_duration = meter.create_histogram(
+                "fraiseql.db.query.duration", unit="ms", description="Database statement duration"
+            )
         self.errors = meter.create_counter("fraiseql.errors", description="Errors by GraphQL code")
         self.cache_requests = meter.create_counter(
             "fraiseql.cache.requests", description="Result cache lookups by result"

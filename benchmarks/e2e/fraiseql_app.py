@@ -4,7 +4,8 @@ The same schema and ``create_app`` as the example, with the result cache off (th
 servers have no result cache; every request reaches PostgreSQL) and no auth provider.
 With ``E2E_TELEMETRY=1`` an OpenTelemetry SDK is installed first (tracer and meter
 providers whose exporters drop everything), so the runtime's spans and metrics are
-really created and recorded: the telemetry-overhead measurement.
+really created and recorded: the telemetry-overhead measurement. ``E2E_TELEMETRY=traces``
+or ``metrics`` installs one of the two providers (to split the cost).
 
 Run::
 
@@ -18,21 +19,17 @@ import os
 from collections.abc import Sequence
 
 from examples.blog.app import schema
+from fraiseql import otlp
 from fraiseql.config import FraiseQLConfig
 from fraiseql.http import create_app
 
 
-def install_noop_telemetry() -> None:
-    """SDK providers with exporters that drop what they get: the cost of instrumentation."""
-    from opentelemetry import metrics, trace
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import (
-        MetricExporter,
-        MetricExportResult,
-        PeriodicExportingMetricReader,
-    )
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+def install_noop_telemetry(signals: str = "all") -> None:
+    """SDK providers with exporters that drop what they get: the cost of instrumentation.
+    ``signals``: "all", "traces" or "metrics" (which providers to install). They are
+    installed as the runtime installs them for OTLP export (``fraiseql.otlp.install``)."""
+    from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
     class DropSpans(SpanExporter):
         def export(self, spans: Sequence[object]) -> SpanExportResult:
@@ -48,14 +45,12 @@ def install_noop_telemetry() -> None:
         def shutdown(self, timeout_millis: float = 30_000, **kwargs) -> None:
             return None
 
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(BatchSpanProcessor(DropSpans()))
-    trace.set_tracer_provider(tracer_provider)
-    reader = PeriodicExportingMetricReader(DropMetrics(), export_interval_millis=5_000)
-    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+    otlp.install(DropSpans() if signals in ("all", "traces") else None,
+                 DropMetrics() if signals in ("all", "metrics") else None)
 
 
-if os.environ.get("E2E_TELEMETRY") == "1":
-    install_noop_telemetry()
+_TELEMETRY = os.environ.get("E2E_TELEMETRY", "0")
+if _TELEMETRY != "0":
+    install_noop_telemetry({"1": "all"}.get(_TELEMETRY, _TELEMETRY))
 
 app = create_app(schema=schema, config=FraiseQLConfig(cache_enabled=False, graphiql=False))

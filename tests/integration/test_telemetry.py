@@ -292,3 +292,94 @@ def test_a_sampler_chooses_the_traced_requests_and_metrics_count_them_all(
     # (``others``: the first request's graphql.parse, when that request was traced.)
     assert report["spans_started"] == 40 + report["children"] + report["others"], report
     assert report["others"] <= 1, report
+
+
+# A fresh interpreter whose providers FraiseQL installs itself (as OTLP export does): the
+# request and statement histograms are aggregated in process and reach the exporter.
+INSTALLED_PROBE = r"""
+import asyncio, json, sys
+
+import httpx
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from examples.blog import app as blog
+from fraiseql import otlp
+from fraiseql.config import FraiseQLConfig
+from fraiseql.http import create_app
+
+class Keep(MetricExporter):
+    def __init__(self):
+        super().__init__()
+        self.exports = []
+    def export(self, metrics_data, timeout_millis=10_000, **kwargs):
+        self.exports.append(metrics_data)
+        return MetricExportResult.SUCCESS
+    def force_flush(self, timeout_millis=10_000):
+        return True
+    def shutdown(self, timeout_millis=30_000, **kwargs):
+        return None
+
+spans, kept = InMemorySpanExporter(), Keep()
+assert otlp.install(spans, kept)
+sdk_records = [0]  # calls of the SDK's Histogram.record, whoever made them
+
+def watch(frame, event, arg):
+    if event == "call" and frame.f_code.co_qualname == "Histogram.record" \
+            and "/opentelemetry/sdk/" in frame.f_code.co_filename:
+        sdk_records[0] += 1
+
+async def main():
+    app = create_app(schema=blog.schema, database_url=sys.argv[1], config=FraiseQLConfig(cache_enabled=False))
+    async with app.router.lifespan_context(app):
+        metrics.get_meter_provider().force_flush()
+        before = len(kept.exports)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://blog.test") as client:
+            sys.setprofile(watch)
+            for _ in range(int(sys.argv[2])):
+                response = await client.post("/graphql", json={"query": "{ posts(limit: 2) { id } }"})
+                assert response.status_code == 200, response.text
+            response = await client.post("/graphql", json={"query": "{ nope }"})
+            sys.setprofile(None)
+        metrics.get_meter_provider().force_flush()
+    found = {}
+    for data in kept.exports[before:][-1:]:
+        for resource in data.resource_metrics:
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    found.setdefault(metric.name, []).append(
+                        (scope.scope.name, type(metric.data).__name__,
+                         [[dict(p.attributes), getattr(p, "count", None)] for p in metric.data.data_points]))
+    print(json.dumps({"metrics": found, "sdk_histogram_records": sdk_records[0]}))
+
+asyncio.run(main())
+"""
+
+
+def test_installed_providers_export_the_histograms_kept_in_process(blog_database_url: str) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    done = subprocess.run([sys.executable, "-c", INSTALLED_PROBE, blog_database_url, "12"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=root)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    found = report["metrics"]
+    # Once each, in the runtime's scope, as histograms, with the attributes of the SDK path.
+    [(scope, kind, points)] = found["fraiseql.request.duration"]
+    assert (scope, kind) == ("fraiseql", "Histogram")
+    by_status = {(p[0]["graphql.operation.type"], p[0]["http.status_code"]): p[1] for p in points}
+    assert by_status[("query", 200)] == 12 and by_status[("query", 400)] == 1, by_status
+    [(scope, kind, points)] = found["fraiseql.db.query.duration"]
+    assert (scope, kind) == ("fraiseql", "Histogram") and points[0][1] >= 12
+    assert "fraiseql.errors" in found  # the SDK's own instruments are exported beside them
+    # No request went through the SDK's histogram record.
+    assert report["sdk_histogram_records"] == 0, report

@@ -1,0 +1,173 @@
+"""The runtime's two histograms aggregated in process, for the exporters FraiseQL sets up.
+
+Every request records ``fraiseql.request.duration`` and every statement
+``fraiseql.db.query.duration``. Through the OpenTelemetry SDK one such record costs about
+as much as 5-7% of a fast request (measured under callgrind: 70k instructions with two
+attributes, 41k without, against ~1.0M for a one-post read in process), and the Python SDK
+has no MetricProducer through which pre-aggregated data could reach any reader (its issue
+4768). So when FraiseQL installs the meter provider itself (``fraiseql.otlp.install``,
+which ``OTEL_EXPORTER_OTLP_ENDPOINT`` uses), these two histograms are kept here instead,
+in the SDK's default explicit buckets, and the metric exporter FraiseQL hands to the
+SDK's reader is wrapped so that every export carries them beside the SDK's own metrics:
+the same names, units, buckets and attributes, in the exporter's preferred temporality.
+What is not kept: exemplars, and the views of the provider (FraiseQL creates it with
+none). A provider the application installs itself gets SDK histograms as before.
+
+Example::
+
+    local = LocalMetrics()
+    exporter = LocalMetricsExporter(OTLPMetricExporter(), local)
+    provider = MeterProvider(metric_readers=[PeriodicExportingMetricReader(exporter)])
+    telemetry.aggregate_locally(provider, local)
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left
+from collections.abc import Mapping
+from time import time_ns
+from typing import Any
+
+from opentelemetry.sdk.metrics import Histogram as HistogramInstrument
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    Histogram,
+    HistogramDataPoint,
+    Metric,
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+    ResourceMetrics,
+    ScopeMetrics,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+# The SDK's default explicit bucket boundaries (ms), so that a collector sees the same
+# buckets whichever way the histogram was aggregated. A value v falls into the first
+# bucket whose boundary is >= v, as in the SDK (bisect_left).
+BOUNDARIES: tuple[float, ...] = (
+    0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0,
+    7500.0, 10000.0,
+)
+
+
+class _Point:
+    """One attribute set's counts since the start of its period."""
+
+    __slots__ = ("attributes", "counts", "count", "sum", "min", "max")
+
+    def __init__(self, attributes: dict[str, Any]) -> None:
+        self.attributes = attributes
+        self.counts = [0] * (len(BOUNDARIES) + 1)
+        self.count = 0
+        self.sum = 0.0
+        self.min = float("inf")
+        self.max = float("-inf")
+
+
+class LocalHistogram:
+    """An explicit-bucket histogram, recorded from any thread, collected by the exporter's."""
+
+    def __init__(self, name: str, unit: str, description: str) -> None:
+        self.name, self.unit, self.description = name, unit, description
+        self._points: dict[tuple[Any, ...], _Point] = {}
+        self._lock = threading.Lock()
+        self._start_ns = time_ns()
+
+    def record(self, value: float, attributes: Mapping[str, Any] | None = None) -> None:
+        if value < 0:  # the SDK drops negative histogram values too
+            return
+        key = tuple(attributes.items()) if attributes else ()
+        bucket = bisect_left(BOUNDARIES, value)
+        with self._lock:
+            point = self._points.get(key)
+            if point is None:
+                point = self._points[key] = _Point(dict(attributes or {}))
+            point.counts[bucket] += 1
+            point.count += 1
+            point.sum += value
+            if value < point.min:
+                point.min = value
+            if value > point.max:
+                point.max = value
+
+    def collect(self, temporality: AggregationTemporality, now_ns: int) -> Metric | None:
+        """The histogram as the SDK would export it; with DELTA the counts start again."""
+        with self._lock:
+            start_ns = self._start_ns
+            points = list(self._points.values())
+            data_points = [
+                HistogramDataPoint(
+                    attributes=dict(point.attributes), start_time_unix_nano=start_ns,
+                    time_unix_nano=now_ns, count=point.count, sum=point.sum,
+                    bucket_counts=list(point.counts), explicit_bounds=BOUNDARIES,
+                    min=point.min, max=point.max,
+                )
+                for point in points
+            ]
+            if temporality == AggregationTemporality.DELTA:
+                self._points = {}
+                self._start_ns = now_ns
+        if not data_points:
+            return None
+        return Metric(self.name, self.description, self.unit, Histogram(data_points, temporality))
+
+
+class LocalMetrics:
+    """The runtime's histograms of one meter provider."""
+
+    def __init__(self) -> None:
+        self.request_duration = LocalHistogram(
+            "fraiseql.request.duration", "ms", "GraphQL request duration")
+        self.query_duration = LocalHistogram(
+            "fraiseql.db.query.duration", "ms", "Database statement duration")
+
+    def collect(self, temporality: AggregationTemporality) -> list[Metric]:
+        now_ns = time_ns()
+        found = (h.collect(temporality, now_ns) for h in (self.request_duration, self.query_duration))
+        return [metric for metric in found if metric is not None]
+
+    def merge(self, metrics_data: MetricsData, temporality: AggregationTemporality,
+              scope_name: str) -> MetricsData:
+        """``metrics_data`` with these histograms added to the ``scope_name`` scope of its
+        (first) resource; the scope is created when the SDK had nothing in it."""
+        ours = self.collect(temporality)
+        if not ours:
+            return metrics_data
+        resources = list(metrics_data.resource_metrics)
+        if not resources:
+            resources = [ResourceMetrics(resource=Resource.get_empty(), scope_metrics=[], schema_url="")]
+        first = resources[0]
+        scopes = list(first.scope_metrics)
+        for index, scope in enumerate(scopes):
+            if scope.scope.name == scope_name:
+                scopes[index] = ScopeMetrics(scope.scope, [*scope.metrics, *ours], scope.schema_url)
+                break
+        else:
+            scopes.append(ScopeMetrics(InstrumentationScope(scope_name), ours, ""))
+        resources[0] = ResourceMetrics(first.resource, scopes, first.schema_url)
+        return MetricsData(resources)
+
+
+class LocalMetricsExporter(MetricExporter):
+    """A metric exporter that adds ``local``'s histograms to every export of ``inner``."""
+
+    def __init__(self, inner: MetricExporter, local: LocalMetrics, scope_name: str = "fraiseql") -> None:
+        # The reader takes the temporality and aggregation its exporter prefers from these.
+        preferred = getattr(inner, "_preferred_temporality", None)
+        super().__init__(preferred_temporality=preferred,
+                         preferred_aggregation=getattr(inner, "_preferred_aggregation", None))
+        self.inner, self.local, self.scope_name = inner, local, scope_name
+        self.temporality = (preferred or {}).get(HistogramInstrument, AggregationTemporality.CUMULATIVE)
+
+    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+        merged = self.local.merge(metrics_data, self.temporality, self.scope_name)
+        return self.inner.export(merged, timeout_millis=timeout_millis, **kwargs)
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self.inner.force_flush(timeout_millis=timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self.inner.shutdown(timeout_millis=timeout_millis, **kwargs)
