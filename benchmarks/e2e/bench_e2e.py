@@ -95,8 +95,11 @@ def main() -> None:
                     server, "", {}, args, pg.url, ids, postmaster, run_dir, round_number
                 )
         reads = [o for o in args.operations if not OPERATIONS[o].is_mutation]
+        variants = [v for v in TELEMETRY_VARIANTS if _short(v[0]) in args.telemetry_variants]
         for round_number in range(1, args.telemetry_rounds + 1):
-            for variant, _, telemetry_env in TELEMETRY_VARIANTS:
+            # Every other round in reverse order: a drift of the machine over the run
+            # falls on each variant alike (off first, then last, ...).
+            for variant, _, telemetry_env in variants if round_number % 2 else variants[::-1]:
                 measurements += _measure_server(
                     "fraiseql", variant, telemetry_env, args, pg.url, ids, postmaster,
                     run_dir, round_number, operations=reads,
@@ -144,6 +147,11 @@ def _report(measurements: list[Measurement], settings: dict, env: dict, *, write
         print("written to benchmarks/RESULTS.md")
 
 
+def _short(variant: str) -> str:
+    """A telemetry variant's name on the command line: "telemetry sampled" -> "sampled"."""
+    return variant.removeprefix("telemetry ")
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000, help="posts to seed (default 10000)")
@@ -155,6 +163,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--operations", default=",".join(OPERATIONS), type=lambda s: s.split(","))
     parser.add_argument("--telemetry-rounds", type=int, default=3,
                         help="FraiseQL telemetry off/on pairs to measure (0: none)")
+    labels = [_short(variant) for variant, _, _ in TELEMETRY_VARIANTS]
+    parser.add_argument("--telemetry-variants", default=",".join(labels), type=lambda s: s.split(","),
+                        help=f"which telemetry variants to measure: {', '.join(labels)} (default all; "
+                             "on: every request traced, sampled: 1%% traced)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     parser.add_argument("--from-json", metavar="PATH",
                         help="render an earlier run's results.json instead of measuring")
@@ -162,6 +174,11 @@ def _arguments() -> argparse.Namespace:
     for name in args.servers:
         if name not in SERVERS:
             parser.error(f"unknown server {name!r}; known: {', '.join(SERVERS)}")
+    for label in args.telemetry_variants:
+        if label not in labels:
+            parser.error(f"unknown telemetry variant {label!r}; known: {', '.join(labels)}")
+    if labels[0] not in args.telemetry_variants:
+        parser.error(f"--telemetry-variants must include {labels[0]!r}: the others are compared with it")
     for name in args.operations:
         if name not in OPERATIONS:
             parser.error(f"unknown operation {name!r}; known: {', '.join(OPERATIONS)}")

@@ -205,14 +205,16 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
     lines = [
         "## Telemetry overhead (FraiseQL over HTTP)",
         "",
-        "`E2E_TELEMETRY=1` installs the OpenTelemetry SDK's tracer and meter providers with "
-        "exporters that drop what they get, so every span and metric is really created, batched "
-        "and recorded; the tracer's sampler comes from `OTEL_TRACES_SAMPLER`, as in production. "
+        "`E2E_TELEMETRY=1` installs the OpenTelemetry SDK's tracer and meter providers as the "
+        "runtime installs them for OTLP export (`fraiseql.otlp.install`: batched spans, a periodic "
+        "metric reader, the request and statement histograms aggregated in process), with "
+        "exporters that drop what they get, so every span and metric is really created and "
+        "recorded; the tracer's sampler comes from `OTEL_TRACES_SAMPLER`, as in production. "
         "\"Every request traced\": `parentbased_always_on` (the SDK's default); \"1% traced\": "
         f"`parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG={SAMPLED_ARG}` (a request whose "
         "trace is sampled out makes its root span only; metrics still count every request). "
         f"{settings['telemetry_rounds']} rounds, each measuring off, every request traced and 1% "
-        f"traced in turn (wrk, {settings['connections']} connections, {settings['warmup_s']} s "
+        f"traced in turn, in reverse order every other round (wrk, {settings['connections']} connections, {settings['warmup_s']} s "
         f"unmeasured, {settings['duration_s']} s measured); medians; target: at most 5% fewer "
         "requests/s than off.",
         "",
