@@ -152,7 +152,11 @@ class LocalMetrics:
 
 
 class LocalMetricsExporter(MetricExporter):
-    """A metric exporter that adds ``local``'s histograms to every export of ``inner``."""
+    """A metric exporter that adds ``local``'s histograms to every export of ``inner``.
+
+    The SDK's reader calls ``export`` only when its own instruments have data; an app
+    always has some (its gauges), and what is not exported yet waits for the next one.
+    """
 
     def __init__(self, inner: MetricExporter, local: LocalMetrics, scope_name: str = "fraiseql") -> None:
         # The reader takes the temporality and aggregation its exporter prefers from these.

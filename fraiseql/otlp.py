@@ -86,7 +86,8 @@ def install(span_exporter: Any = None, metric_exporter: Any = None, *,
 
     The meter provider's request and statement histograms are aggregated in process and
     added to each export (``fraiseql.local_metrics``): through SDK instruments they cost
-    about 110k instructions per fast request, here a few thousand. The resource comes
+    about 110k instructions per fast request (~10% of a one-post read); kept in process,
+    less than the measurement's noise (~2%). The resource comes
     from ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES``; the sampler from
     ``OTEL_TRACES_SAMPLER`` (read by the SDK).
     """

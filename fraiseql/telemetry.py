@@ -104,13 +104,13 @@ class _Span:
     __slots__ = ("_span", "_token", "_sampled_out_token")
 
     def __init__(self, tracer: Any, name: str, attributes: Mapping[str, Any] | None, leaf: bool) -> None:
-        self._span = span = tracer.start_span(name, attributes=attributes)
+        self._span = started = tracer.start_span(name, attributes=attributes)
         self._sampled_out_token = None
         if leaf:
             self._token = None
         else:
-            self._token = otel_context.attach(trace.set_span_in_context(span))
-            if not span.is_recording():
+            self._token = otel_context.attach(trace.set_span_in_context(started))
+            if not started.is_recording():
                 self._sampled_out_token = _sampled_out.set(True)
 
     def __enter__(self) -> Any:
