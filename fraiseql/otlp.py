@@ -49,9 +49,12 @@ def metric_readers(environ: Mapping[str, str] | None = None) -> list[Any]:
         return []
     from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
+    return [PeriodicExportingMetricReader(exporters[1](), export_interval_millis=_interval_ms(environ))]
+
+
+def _interval_ms(environ: Mapping[str, str] | None) -> float:
     env = os.environ if environ is None else environ
-    interval_ms = float(env.get("OTEL_METRIC_EXPORT_INTERVAL") or METRIC_INTERVAL_MS)
-    return [PeriodicExportingMetricReader(exporters[1](), export_interval_millis=interval_ms)]
+    return float(env.get("OTEL_METRIC_EXPORT_INTERVAL") or METRIC_INTERVAL_MS)
 
 
 def span_processors(environ: Mapping[str, str] | None = None) -> list[Any]:
@@ -109,11 +112,9 @@ def install(span_exporter: Any = None, metric_exporter: Any = None, *,
         trace.set_tracer_provider(tracer_provider)
         installed = True
     if metric_exporter is not None and not telemetry.metrics_enabled():
-        env = os.environ if environ is None else environ
-        interval_ms = float(env.get("OTEL_METRIC_EXPORT_INTERVAL") or METRIC_INTERVAL_MS)
         local = LocalMetrics()
         reader = PeriodicExportingMetricReader(LocalMetricsExporter(metric_exporter, local),
-                                               export_interval_millis=interval_ms)
+                                               export_interval_millis=_interval_ms(environ))
         meter_provider = MeterProvider(metric_readers=[reader], resource=resource)
         telemetry.aggregate_locally(meter_provider, local)
         metrics.set_meter_provider(meter_provider)

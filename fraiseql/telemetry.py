@@ -167,7 +167,8 @@ def aggregate_locally(provider: Any, local: Any) -> None:
 
 
 class _Instruments:
-    """The SDK instruments, created once from the installed meter provider."""
+    """The instruments of the installed meter provider, created once: SDK instruments, but
+    the two histograms kept in process when the provider is one ``aggregate_locally`` named."""
 
     def __init__(self, provider: Any) -> None:
         meter = provider.get_meter(INSTRUMENTATION_NAME)

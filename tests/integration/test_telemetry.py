@@ -171,7 +171,9 @@ asyncio.run(main())
 """
 
 
-def test_without_an_sdk_no_span_or_metric_is_made(blog_database_url: str) -> None:
+def _run_fresh(probe: str, *args: str, **environment: str) -> dict:
+    """Run ``probe`` in a fresh interpreter (no OTEL_* variables but ``environment``);
+    the JSON report it prints last."""
     import json
     import os
     import subprocess
@@ -180,13 +182,28 @@ def test_without_an_sdk_no_span_or_metric_is_made(blog_database_url: str) -> Non
 
     root = Path(__file__).resolve().parents[2]
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(environment)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [sys.executable, "-c", NO_SDK_PROBE, blog_database_url],
-        capture_output=True, text=True, timeout=120, env=env, cwd=root,
-    )
+    done = subprocess.run([sys.executable, "-c", probe, *args],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=root)
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# Put into a probe: counts the calls of the SDK function named WATCHED while
+# ``sys.setprofile(watch)`` is on.
+CALL_COUNTER = r"""
+calls = [0]
+
+def watch(frame, event, arg):
+    if event == "call" and frame.f_code.co_qualname == WATCHED \
+            and "/opentelemetry/sdk/" in frame.f_code.co_filename:
+        calls[0] += 1
+"""
+
+
+def test_without_an_sdk_no_span_or_metric_is_made(blog_database_url: str) -> None:
+    report = _run_fresh(NO_SDK_PROBE, blog_database_url)
     assert report["proxy_tracer"] and report["proxy_meter"]  # the API's defaults: no SDK
     assert report["statuses"] == [200, 400]
     assert report["probe_is_none"] and report["context_untouched"]  # no span, none made current
@@ -222,12 +239,8 @@ provider.add_span_processor(SimpleSpanProcessor(spans))
 trace.set_tracer_provider(provider)
 metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
 
-started = [0]  # calls of the SDK's Tracer.start_span: spans made, recording or not
-
-def watch(frame, event, arg):
-    if event == "call" and frame.f_code.co_qualname == "Tracer.start_span" \
-            and "/opentelemetry/sdk/" in frame.f_code.co_filename:
-        started[0] += 1
+WATCHED = "Tracer.start_span"  # spans made, recording or not
+""" + CALL_COUNTER + r"""
 
 async def main():
     app = create_app(schema=blog.schema, database_url=sys.argv[1], config=FraiseQLConfig(cache_enabled=False))
@@ -252,7 +265,7 @@ async def main():
         "children": sum(1 for s in finished if s.name in ("db.query", "pipeline.build")),
         "others": sum(1 for s in finished if s.name not in ("graphql.request", "db.query", "pipeline.build")),
         "request_measurements": recorded,
-        "spans_started": started[0],
+        "spans_started": calls[0],
     }))
 
 asyncio.run(main())
@@ -267,20 +280,8 @@ asyncio.run(main())
 def test_a_sampler_chooses_the_traced_requests_and_metrics_count_them_all(
     blog_database_url: str, sampler: str, arg: str, traced: tuple[int, int]
 ) -> None:
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env.update(OTEL_TRACES_SAMPLER=sampler, OTEL_TRACES_SAMPLER_ARG=arg)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
-    done = subprocess.run([sys.executable, "-c", SAMPLED_PROBE, blog_database_url, "40"],
-                          capture_output=True, text=True, timeout=120, env=env, cwd=root)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = _run_fresh(SAMPLED_PROBE, blog_database_url, "40",
+                        OTEL_TRACES_SAMPLER=sampler, OTEL_TRACES_SAMPLER_ARG=arg)
     assert report["sampler"].startswith("ParentBased")  # the environment was read
     low, high = traced
     assert low <= report["traced_requests"] <= high, report
@@ -323,12 +324,8 @@ class Keep(MetricExporter):
 
 spans, kept = InMemorySpanExporter(), Keep()
 assert otlp.install(spans, kept)
-sdk_records = [0]  # calls of the SDK's Histogram.record, whoever made them
-
-def watch(frame, event, arg):
-    if event == "call" and frame.f_code.co_qualname == "Histogram.record" \
-            and "/opentelemetry/sdk/" in frame.f_code.co_filename:
-        sdk_records[0] += 1
+WATCHED = "Histogram.record"  # whoever calls it
+""" + CALL_COUNTER + r"""
 
 async def main():
     app = create_app(schema=blog.schema, database_url=sys.argv[1], config=FraiseQLConfig(cache_enabled=False))
@@ -352,26 +349,14 @@ async def main():
                     found.setdefault(metric.name, []).append(
                         (scope.scope.name, type(metric.data).__name__,
                          [[dict(p.attributes), getattr(p, "count", None)] for p in metric.data.data_points]))
-    print(json.dumps({"metrics": found, "sdk_histogram_records": sdk_records[0]}))
+    print(json.dumps({"metrics": found, "sdk_histogram_records": calls[0]}))
 
 asyncio.run(main())
 """
 
 
 def test_installed_providers_export_the_histograms_kept_in_process(blog_database_url: str) -> None:
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
-    done = subprocess.run([sys.executable, "-c", INSTALLED_PROBE, blog_database_url, "12"],
-                          capture_output=True, text=True, timeout=120, env=env, cwd=root)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = _run_fresh(INSTALLED_PROBE, blog_database_url, "12")
     found = report["metrics"]
     # Once each, in the runtime's scope, as histograms, with the attributes of the SDK path.
     [(scope, kind, points)] = found["fraiseql.request.duration"]
