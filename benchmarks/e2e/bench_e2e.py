@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import datetime
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -43,7 +44,9 @@ from report import (  # noqa: E402
     TELEMETRY_END, TELEMETRY_START, TELEMETRY_VARIANTS, environment, render, render_telemetry,
     write_results,
 )
-from servers import HERE, cpu_seconds, ensure_installed, load_average, postgres_cpu, running  # noqa: E402
+from servers import (  # noqa: E402
+    HERE, Pinning, cpu_seconds, ensure_installed, load_average, postgres_cpu, running,
+)
 
 from examples.blog.database import init_database  # noqa: E402
 from fraiseql.db.local import LocalPostgres  # noqa: E402
@@ -80,6 +83,13 @@ def main() -> None:
     run_dir = HERE / "runs" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    pinning = Pinning.split() if args.pin else None
+    if pinning is not None:
+        # PostgreSQL and wrk are started from here and inherit these CPUs; each server
+        # is started on its own (``running(cpus=...)``).
+        os.sched_setaffinity(0, pinning.rest)
+        print(pinning.describe())
+    args.server_cpus = pinning.server if pinning else None
     with LocalPostgres(dbname="blog") as pg:
         print(f"loading the blog example ({args.rows} posts) into {pg.url}")
         asyncio.run(init_database(pg.url, rows=args.rows, progress=None))
@@ -108,6 +118,7 @@ def main() -> None:
         "rows": args.rows, "connections": args.connections, "duration_s": args.duration,
         "rounds": args.rounds, "telemetry_rounds": args.telemetry_rounds,
         "warmup_s": args.warmup, "elapsed_s": round(time.monotonic() - started),
+        "pinning": pinning.describe() if pinning else "none",
         "command": " ".join(["python", "benchmarks/e2e/bench_e2e.py", *sys.argv[1:]]),
     }
     env = environment()
@@ -167,6 +178,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--telemetry-variants", default=",".join(labels), type=lambda s: s.split(","),
                         help=f"which telemetry variants to measure: {', '.join(labels)} (default all; "
                              "on: every request traced, sampled: 1%% traced)")
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
+                        help="server on a CPU of its own, wrk and PostgreSQL on the others "
+                             "(default; needs two CPUs)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     parser.add_argument("--from-json", metavar="PATH",
                         help="render an earlier run's results.json instead of measuring")
@@ -244,7 +258,7 @@ def _measure_server(
 ) -> list[Measurement]:
     measured = []
     log_path = run_dir / f"{server}{'-' + variant.replace(' ', '-') if variant else ''}.log"
-    with running(server, url, PORTS[server], env=env, log_path=log_path) as handle:
+    with running(server, url, PORTS[server], env=env, log_path=log_path, cpus=args.server_cpus) as handle:
         for name in operations or args.operations:
             op = OPERATIONS[name]
             body = op.body(server, ids)

@@ -143,6 +143,7 @@ def render(measurements: list[Any], settings: dict[str, Any], env: dict[str, str
         "",
         *(f"- {key}: {value}" for key, value in env.items()),
         f"- whole run: {settings['elapsed_s']} s",
+        f"- CPUs: {settings.get('pinning', 'none')}",
         f"- reproduce: `{settings['command']}` (or `make bench-e2e`)",
         "",
         "| operation | server | req/s | req/s min-max | p50 ms | p99 ms | p99/p50 | server CPU us/req "
@@ -216,13 +217,16 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
         f"{settings['telemetry_rounds']} rounds, each measuring off, every request traced and 1% "
         f"traced in turn, in reverse order every other round (wrk, {settings['connections']} connections, {settings['warmup_s']} s "
         f"unmeasured, {settings['duration_s']} s measured); medians; target: at most 5% fewer "
-        "requests/s than off.",
+        "requests/s than off. \"Paired\" divides each round's req/s by the same round's off "
+        "(measured next to it) and gives the median of those ratios with their range: a drift of "
+        "the machine between rounds cancels out of it.",
         "",
         f"- reproduce: `{settings['command']}`",
+        f"- CPUs: {settings.get('pinning', 'none')}",
         "",
-        "| operation | variant | req/s | req/s min-max | req/s vs off | server CPU us/req | CPU vs off "
-        "| load avg per round |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| operation | variant | req/s | req/s min-max | req/s vs off | paired vs off (min..max) "
+        "| server CPU us/req | CPU vs off | load avg per round |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, op in OPERATIONS.items():
         off = summaries.get(("fraiseql", TELEMETRY_VARIANTS[0][0], name))
@@ -232,12 +236,27 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
             s = summaries.get(("fraiseql", variant, name))
             if s is None:
                 continue
+            ratios = paired_ratios(measurements, variant, name)
+            paired = (f"{(median(ratios) - 1) * 100:+.1f}% ({(min(ratios) - 1) * 100:+.1f}.."
+                      f"{(max(ratios) - 1) * 100:+.1f})") if ratios else "-"
             lines.append(
                 f"| {op.label} | {label} | {s.rps:,.0f} | {s.rps_min:,.0f}-{s.rps_max:,.0f} | "
-                f"{(s.rps / off.rps - 1) * 100:+.1f}% | {s.server_cpu_us:,.0f} | "
+                f"{(s.rps / off.rps - 1) * 100:+.1f}% | {paired} | {s.server_cpu_us:,.0f} | "
                 f"{(s.server_cpu_us / off.server_cpu_us - 1) * 100:+.1f}% | {s.loads} |"
             )
     return "\n".join(lines).rstrip() + "\n"
+
+
+def paired_ratios(measurements: list[Any], variant: str, operation: str) -> list[float]:
+    """Per round, ``variant``'s req/s over telemetry off's in the same round (rounds that
+    measured both); for off itself, all ones."""
+    by_round: dict[tuple[str, int], float] = {
+        (m.variant, m.round): m.result.requests_per_s
+        for m in measurements if m.operation == operation and m.server == "fraiseql"
+    }
+    off = TELEMETRY_VARIANTS[0][0]
+    return [rps / by_round[(off, r)] for (v, r), rps in sorted(by_round.items(), key=lambda kv: kv[0][1])
+            if v == variant and by_round.get((off, r))]
 
 
 def write_results(markdown: str, start: str = START, end: str = END) -> None:

@@ -8,6 +8,11 @@ PostGraphile runs from ``postgraphile/node_modules`` (``npm ci``).
 ``cpu_seconds(pid)`` reads utime + stime from ``/proc/<pid>/stat``; ``postgres_cpu``
 adds up the cluster's processes, so the database's share of the work is visible too.
 
+``Pinning.split()`` gives the server under test a CPU of its own and leaves the others to
+everything else (wrk, PostgreSQL, this script): on a small machine the load tool and the
+database otherwise take turns on the server's core, and that noise is larger than the
+effects the telemetry rows measure.
+
 Example::
 
     with running("fraiseql", database_url, port=8000) as server:
@@ -91,21 +96,53 @@ class Server:
         return f"http://127.0.0.1:{self.port}/graphql"
 
 
+@dataclass(frozen=True)
+class Pinning:
+    """The CPUs of the server under test, and those of everything else."""
+
+    server: frozenset[int]
+    rest: frozenset[int]
+
+    @classmethod
+    def split(cls) -> Pinning | None:
+        """The first CPU this process may use for the server, the others for the rest;
+        None with fewer than two."""
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            return None
+        return cls(frozenset(cpus[:1]), frozenset(cpus[1:]))
+
+    def describe(self) -> str:
+        return (f"server on CPU {_cpus(self.server)}; wrk, PostgreSQL and the driver on "
+                f"CPU {_cpus(self.rest)}")
+
+
+def _cpus(cpus: frozenset[int]) -> str:
+    return ",".join(str(c) for c in sorted(cpus))
+
+
 @contextlib.contextmanager
 def running(
-    server: str, database_url: str, port: int, *, env: dict[str, str] | None = None, log_path: Path
+    server: str, database_url: str, port: int, *, env: dict[str, str] | None = None, log_path: Path,
+    cpus: frozenset[int] | None = None,
 ) -> Iterator[Server]:
-    """Start ``server``, wait until it answers ``{ __typename }``, stop it afterwards."""
+    """Start ``server`` (on ``cpus`` when given, set before it executes, so all of its
+    threads inherit them), wait until it answers ``{ __typename }``, stop it afterwards."""
     command, cwd = command_for(server, port)
     environment = {
         **os.environ, "DATABASE_URL": database_url, "PORT": str(port), "NODE_ENV": "production",
         "PGGSSENCMODE": "disable", **(env or {}),
     }
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=log, stderr=log)
+        pin = None if cpus is None else lambda: os.sched_setaffinity(0, cpus)
+        process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=log, stderr=log,
+                                   preexec_fn=pin)
     handle = Server(server, port, process)
     try:
         _wait_ready(handle, log_path)
+        if cpus is not None and os.sched_getaffinity(process.pid) != cpus:
+            raise RuntimeError(f"{server} runs on CPUs {sorted(os.sched_getaffinity(process.pid))}, "
+                               f"not {sorted(cpus)}")
         yield handle
     finally:
         _stop(process)

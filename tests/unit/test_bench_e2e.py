@@ -60,3 +60,35 @@ def test_only_the_e2e_section_is_replaced(tmp_path, monkeypatch) -> None:
     text = results.read_text()
     assert "keep" in text and "second" in text and "first" not in text
     assert text.count(START) == 1 and text.count(END) == 1
+
+
+def test_paired_ratios_divide_by_the_same_rounds_off() -> None:
+    from types import SimpleNamespace
+
+    from report import paired_ratios
+
+    def m(variant: str, round_: int, rps: float, operation: str = "posts_20") -> SimpleNamespace:
+        result = SimpleNamespace(requests_per_s=rps)
+        return SimpleNamespace(server="fraiseql", variant=variant, operation=operation,
+                               round=round_, result=result)
+
+    measurements = [
+        m("telemetry off", 1, 1000), m("telemetry sampled", 1, 950),
+        m("telemetry off", 2, 500), m("telemetry sampled", 2, 510),
+        m("telemetry sampled", 3, 700),  # no off in round 3: not paired
+        m("telemetry off", 1, 10, operation="post_by_id"),
+    ]
+    assert paired_ratios(measurements, "telemetry sampled", "posts_20") == [0.95, 1.02]
+    assert paired_ratios(measurements, "telemetry off", "posts_20") == [1.0, 1.0]
+    assert paired_ratios(measurements, "telemetry on", "posts_20") == []
+
+
+def test_pinning_gives_the_server_a_cpu_of_its_own(monkeypatch) -> None:
+    import servers
+
+    monkeypatch.setattr(servers.os, "sched_getaffinity", lambda pid: {2, 3, 5})
+    pinning = servers.Pinning.split()
+    assert pinning.server == {2} and pinning.rest == {3, 5}
+    assert pinning.describe() == "server on CPU 2; wrk, PostgreSQL and the driver on CPU 3,5"
+    monkeypatch.setattr(servers.os, "sched_getaffinity", lambda pid: {0})
+    assert servers.Pinning.split() is None
