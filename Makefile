@@ -10,9 +10,10 @@ CHAOS_SCENARIO ?= scenarios/network/latency.yaml
 RELEASE ?= $(shell $(PYTHON) -c "import tomllib; print(tomllib.load(open('pyproject.toml','rb'))['project']['version'])")
 CHAOS_CI_DIR = reports/runs/ci
 # Runs here share two cores with other stacks: the same code's medians move up to ~3.5x
-# between runs (measured), p99 more. The gate is set above that noise; a quiet machine can
-# use compare's defaults (1.2x on p50 and p99).
-CHAOS_CI_THRESHOLDS = --latency-ratio 5 --latency-quantile p50 --error-rate-increase 0.1 \
+# between runs (measured), p99 more, and the share of the main load that concurrent-1000
+# sheds was 12.2%, 17.0% and 18.2% in three runs. The gate is set above that noise; a quiet
+# machine can use compare's defaults (1.2x on p50 and p99, +2 error points).
+CHAOS_CI_THRESHOLDS = --latency-ratio 5 --latency-quantile p50 --error-rate-increase 0.15 \
 	--score-drop 15 --recovery-increase-s 10
 
 .PHONY: help setup dev chaos demo test test-python test-chaos test-rust release-record bench lint clean

@@ -5,8 +5,11 @@ samples stored in report.json (new slower than old at p < `p_value`) *and* a pra
 threshold (the new median or p99 at least `latency_ratio` times the old), so a tiny but
 statistically significant shift on a big sample is not called a regression. With
 `relative_latency` the samples are first divided by their own run's baseline median, so
-two runs on machines (or moments) of different speed compare what the release changed. Error rates,
-recovery time, integrity counts and the score have thresholds of their own.
+two runs on machines (or moments) of different speed compare what the release changed. An error
+rate regresses when it grew by more than `error_rate_increase` *and* a one-sided Fisher exact
+test on the two phases' counts says the new share is higher at p < `p_value` (a phase of a
+few hundred requests moves by several points between runs of the same code). Recovery time,
+integrity counts and the score have thresholds of their own.
 
 Example::
 
@@ -22,7 +25,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from scipy.stats import mannwhitneyu
+from scipy.stats import fisher_exact, mannwhitneyu
 
 from chaos.report.release import reports_in
 from chaos.report.stats import percentile
@@ -92,14 +95,25 @@ def _latency(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thres
                    round(pairs[1][1], 3), regressed, f"Mann-Whitney p={p:.2g}, x{ratio:.2f}")
 
 
+def _error_rate(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thresholds,
+                scenario: str) -> Finding:
+    """More errors: the share grew by more than ``error_rate_increase`` and the counts say
+    it is not chance (one-sided Fisher exact test, new share greater, p < ``p_value``)."""
+    delta = new["error_rate"] - old["error_rate"]
+    detail = f"{delta * 100:+.2f} points"
+    regressed = False
+    if delta > t.error_rate_increase:
+        table = [[new["errors"], new["requests"] - new["errors"]],
+                 [old["errors"], old["requests"] - old["errors"]]]
+        p = float(fisher_exact(table, alternative="greater").pvalue)
+        regressed = p < t.p_value
+        detail += f", Fisher p={p:.2g}"
+    return Finding(scenario, name, "error rate", old["error_rate"], new["error_rate"], regressed, detail)
+
+
 def _phase(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thresholds,
            scenario: str, scales: tuple[float, float] | None = None) -> list[Finding]:
-    delta = new["error_rate"] - old["error_rate"]
-    return [
-        _latency(name, old, new, t, scenario, scales),
-        Finding(scenario, name, "error rate", old["error_rate"], new["error_rate"],
-                delta > t.error_rate_increase, f"{delta * 100:+.2f} points"),
-    ]
+    return [_latency(name, old, new, t, scenario, scales), _error_rate(name, old, new, t, scenario)]
 
 
 def compare_reports(old: Mapping[str, Any], new: Mapping[str, Any],

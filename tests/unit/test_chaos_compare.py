@@ -25,6 +25,25 @@ def test_more_errors_is_a_regression() -> None:
     assert "error rate" in [f.metric for f in findings if f.regressed]
 
 
+def _with_errors(report: dict, phase_name: str, errors: int, requests: int) -> dict:
+    phases = [{**p, "errors": errors, "requests": requests, "error_rate": errors / requests}
+              if p["name"] == phase_name else p for p in report["phases"]]
+    return {**report, "phases": phases}
+
+
+def test_a_bigger_error_share_must_also_be_more_than_chance() -> None:
+    from chaos.compare import Thresholds
+
+    t = Thresholds(error_rate_increase=0.1)
+    base = make_report()
+    small_old, small_new = _with_errors(base, "latency", 2, 20), _with_errors(base, "latency", 5, 20)
+    finding = next(f for f in compare_reports(small_old, small_new, t) if f.metric == "error rate" and f.phase == "latency")
+    assert not finding.regressed and "Fisher p=" in finding.detail  # +15 points of 20 requests
+    big_old, big_new = _with_errors(base, "latency", 20, 164), _with_errors(base, "latency", 60, 181)
+    finding = next(f for f in compare_reports(big_old, big_new, t) if f.metric == "error rate" and f.phase == "latency")
+    assert finding.regressed  # +21 points of ~170 requests: not chance
+
+
 def test_folders_are_matched_by_scenario_and_rendered(tmp_path: Path) -> None:
     for side, median in (("old", 50), ("new", 150)):
         for name in ("a", "b"):
