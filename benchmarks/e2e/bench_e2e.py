@@ -8,9 +8,10 @@ Reports requests/s, p50/p99 latency, CPU time per request (server process and
 PostgreSQL, from /proc) and the ratios; ``--write`` puts the tables into
 benchmarks/RESULTS.md between ``<!-- e2e:start -->`` and ``<!-- e2e:end -->``.
 ``--telemetry-rounds N`` also measures FraiseQL with an OpenTelemetry SDK installed
-(no-op exporters; every request traced, and 1% traced) against without, alternating N
-times, into its own section (``<!-- e2e-telemetry:start -->``); with ``--rounds 0`` only
-that section is measured and replaced.
+(no-op exporters; every request traced, and 1% traced) against without, in N rounds whose
+servers run side by side and take turns of ``--slice`` seconds, into its own section
+(``<!-- e2e-telemetry:start -->``); with ``--rounds 0`` only that section is measured and
+replaced.
 
 Run::
 
@@ -24,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
+import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -41,17 +44,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from load import LoadResult, run_wrk  # noqa: E402
 from queries import BENCH_TITLE, OPERATIONS, SERVERS, differences, normalise  # noqa: E402
 from report import (  # noqa: E402
-    TELEMETRY_END, TELEMETRY_START, TELEMETRY_VARIANTS, environment, render, render_telemetry,
-    write_results,
+    DEFAULT_TELEMETRY_VARIANTS, TELEMETRY_END, TELEMETRY_START, TELEMETRY_VARIANTS, environment,
+    render, render_telemetry, write_results,
 )
 from servers import (  # noqa: E402
-    HERE, Pinning, cpu_seconds, ensure_installed, load_average, postgres_cpu, running,
+    HERE, Pinning, cpu_seconds, ensure_installed, load_average, paused, postgres_cpu, running,
+    wait_idle,
 )
 
 from examples.blog.database import init_database  # noqa: E402
 from fraiseql.db.local import LocalPostgres  # noqa: E402
 
 PORTS = {"fraiseql": 18601, "strawberry": 18602, "postgraphile": 18603}
+TELEMETRY_PORT = 18611  # the telemetry variants' servers: 18611, 18612, ...
 
 
 @dataclass
@@ -107,17 +112,13 @@ def main() -> None:
         reads = [o for o in args.operations if not OPERATIONS[o].is_mutation]
         variants = [v for v in TELEMETRY_VARIANTS if _short(v[0]) in args.telemetry_variants]
         for round_number in range(1, args.telemetry_rounds + 1):
-            # Every other round in reverse order: a drift of the machine over the run
-            # falls on each variant alike (off first, then last, ...).
-            for variant, _, telemetry_env in variants if round_number % 2 else variants[::-1]:
-                measurements += _measure_server(
-                    "fraiseql", variant, telemetry_env, args, pg.url, ids, postmaster,
-                    run_dir, round_number, operations=reads,
-                )
+            measurements += _measure_telemetry_round(
+                variants, args, pg.url, ids, postmaster, run_dir, round_number, reads
+            )
     settings = {
         "rows": args.rows, "connections": args.connections, "duration_s": args.duration,
         "rounds": args.rounds, "telemetry_rounds": args.telemetry_rounds,
-        "warmup_s": args.warmup, "elapsed_s": round(time.monotonic() - started),
+        "warmup_s": args.warmup, "slice_s": args.slice, "elapsed_s": round(time.monotonic() - started),
         "pinning": pinning.describe() if pinning else "none",
         "command": " ".join(["python", "benchmarks/e2e/bench_e2e.py", *sys.argv[1:]]),
     }
@@ -170,14 +171,19 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=8, help="seconds measured per operation")
     parser.add_argument("--rounds", type=int, default=3, help="rounds over all servers (median)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load first")
+    parser.add_argument("--slice", type=int, default=2,
+                        help="telemetry rows: seconds per turn of one variant (the measured "
+                             "--duration is split into turns that alternate between the variants)")
     parser.add_argument("--servers", default=",".join(SERVERS), type=lambda s: s.split(","))
     parser.add_argument("--operations", default=",".join(OPERATIONS), type=lambda s: s.split(","))
     parser.add_argument("--telemetry-rounds", type=int, default=3,
                         help="FraiseQL telemetry off/on pairs to measure (0: none)")
     labels = [_short(variant) for variant, _, _ in TELEMETRY_VARIANTS]
-    parser.add_argument("--telemetry-variants", default=",".join(labels), type=lambda s: s.split(","),
-                        help=f"which telemetry variants to measure: {', '.join(labels)} (default all; "
-                             "on: every request traced, sampled: 1%% traced)")
+    parser.add_argument("--telemetry-variants", default=",".join(DEFAULT_TELEMETRY_VARIANTS),
+                        type=lambda s: s.split(","),
+                        help=f"which telemetry variants to measure: {', '.join(labels)} (default "
+                             f"{','.join(DEFAULT_TELEMETRY_VARIANTS)}; on: every request traced, "
+                             "sampled: 1%% traced, control: off in a second server)")
     parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                         help="server on a CPU of its own, wrk and PostgreSQL on the others "
                              "(default; needs two CPUs)")
@@ -193,6 +199,8 @@ def _arguments() -> argparse.Namespace:
             parser.error(f"unknown telemetry variant {label!r}; known: {', '.join(labels)}")
     if labels[0] not in args.telemetry_variants:
         parser.error(f"--telemetry-variants must include {labels[0]!r}: the others are compared with it")
+    if args.slice < 1 or args.duration % args.slice:
+        parser.error(f"--duration ({args.duration}) must be a whole number of --slice ({args.slice}) seconds")
     for name in args.operations:
         if name not in OPERATIONS:
             parser.error(f"unknown operation {name!r}; known: {', '.join(OPERATIONS)}")
@@ -282,6 +290,75 @@ def _measure_server(
             if op.is_mutation:
                 _delete_bench_posts(url)
     return measured
+
+
+def _measure_telemetry_round(
+    variants: list[tuple[str, str, dict[str, str]]], args: argparse.Namespace, url: str,
+    ids: dict[str, str], postmaster: int, run_dir: Path, round_number: int, operations: list[str],
+) -> list[Measurement]:
+    """One round of the telemetry rows. Every variant's server runs at once (on the
+    server CPU), and each operation is measured in turns of ``--slice`` seconds that
+    rotate between them, so that a slow stretch of the machine (the spread of 8-second
+    runs was +-20% here) falls on all variants alike. The servers not taking their turn
+    are stopped (SIGSTOP): their exporter threads can neither take the measured server's
+    CPU nor do their own work outside their own turns."""
+    turns = args.duration // args.slice
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for offset, (variant, _, env) in enumerate(variants):
+            log_path = run_dir / f"fraiseql-{variant.replace(' ', '-')}.log"
+            servers[variant] = stack.enter_context(running(
+                "fraiseql", url, TELEMETRY_PORT + offset, env=env, log_path=log_path, cpus=args.server_cpus,
+            ))
+        turn_of = stack.enter_context(paused(list(servers.values())))
+        measured = []
+        for name in operations:
+            body = OPERATIONS[name].body("fraiseql", ids)
+            workdir = run_dir / "wrk"
+            load = load_average()
+            slices: dict[str, list[tuple[LoadResult, float, float]]] = {v: [] for v in servers}
+            for turn in range(-1, turns):  # turn -1: each server's unmeasured warm-up
+                order = list(servers)[turn % len(servers):] + list(servers)[:turn % len(servers)]
+                for variant in order:
+                    handle = servers[variant]
+                    with turn_of(handle):
+                        if turn < 0:
+                            if args.warmup:
+                                run_wrk(handle.url, body, connections=args.connections,
+                                        duration_s=args.warmup, workdir=workdir)
+                            continue
+                        server_before, pg_before = cpu_seconds(handle.pid), postgres_cpu(postmaster)
+                        result = run_wrk(handle.url, body, connections=args.connections,
+                                         duration_s=args.slice, workdir=workdir)
+                        wait_idle(handle.pid)  # the requests wrk left in flight count to this turn
+                        slices[variant].append((result, cpu_seconds(handle.pid) - server_before,
+                                                postgres_cpu(postmaster) - pg_before))
+            for variant, taken in slices.items():
+                result = combined([r for r, _, _ in taken])
+                measurement = Measurement("fraiseql", variant, name, round_number, load, result,
+                                          sum(c for _, c, _ in taken), sum(p for _, _, p in taken))
+                measured.append(measurement)
+                print(
+                    f"{round_number} {variant:18} {name:12} {result.requests_per_s:8.0f} req/s "
+                    f"cpu {measurement.server_cpu_us_per_request:7.0f} us/req "
+                    f"({turns} turns of {args.slice} s) errors {result.errors} load {load}",
+                    flush=True,
+                )
+    return measured
+
+
+def combined(results: list[LoadResult]) -> LoadResult:
+    """The turns of one variant as one result: requests, time and errors added up; the
+    latency percentiles are the turns' medians (p50, p90) and their worst (p99, max)."""
+    return LoadResult(
+        requests=sum(r.requests for r in results),
+        duration_s=sum(r.duration_s for r in results),
+        errors=sum(r.errors for r in results),
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p90_ms=statistics.median(r.p90_ms for r in results),
+        p99_ms=max(r.p99_ms for r in results),
+        max_ms=max(r.max_ms for r in results),
+    )
 
 
 if __name__ == "__main__":

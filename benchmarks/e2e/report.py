@@ -37,7 +37,11 @@ TELEMETRY_VARIANTS = (
     ("telemetry sampled", "1% traced", {"E2E_TELEMETRY": "1",
                                         "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
                                         "OTEL_TRACES_SAMPLER_ARG": SAMPLED_ARG}),
+    # The same as off in a second server: how far two servers of one build differ here,
+    # the resolution of the other rows (``--telemetry-variants off,control,...``).
+    ("telemetry control", "off again (control)", {"E2E_TELEMETRY": "0"}),
 )
+DEFAULT_TELEMETRY_VARIANTS = ("off", "on", "sampled")
 NAMES = {"fraiseql": "FraiseQL", "strawberry": "Strawberry", "postgraphile": "PostGraphile"}
 
 
@@ -214,19 +218,20 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
         "\"Every request traced\": `parentbased_always_on` (the SDK's default); \"1% traced\": "
         f"`parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG={SAMPLED_ARG}` (a request whose "
         "trace is sampled out makes its root span only; metrics still count every request). "
-        f"{settings['telemetry_rounds']} rounds, each measuring off, every request traced and 1% "
-        f"traced in turn, in reverse order every other round (wrk, {settings['connections']} connections, {settings['warmup_s']} s "
-        f"unmeasured, {settings['duration_s']} s measured); medians; target: at most 5% fewer "
-        "requests/s than off. \"Paired\" divides each round's req/s by the same round's off "
-        "(measured next to it) and gives the median of those ratios with their range: a drift of "
-        "the machine between rounds cancels out of it.",
+        f"{settings['telemetry_rounds']} rounds; in each, one server per variant is started (all on "
+        "the server's CPU) and each operation is measured in turns that rotate between them "
+        f"({_turns(settings)}; wrk, {settings['connections']} connections, after {settings['warmup_s']} s "
+        "unmeasured per server), the servers not taking their turn stopped (SIGSTOP) so that "
+        "their exporter threads do their work in their own turns only; medians of the rounds; "
+        "target: at most 5% fewer requests/s than off. \"Paired\" divides each round's req/s by "
+        "the same round's off and gives the median of those ratios with their range.",
         "",
         f"- reproduce: `{settings['command']}`",
         f"- CPUs: {settings.get('pinning', 'none')}",
         "",
         "| operation | variant | req/s | req/s min-max | req/s vs off | paired vs off (min..max) "
-        "| server CPU us/req | CPU vs off | load avg per round |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| server CPU us/req | CPU vs off | errors | load avg per round |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, op in OPERATIONS.items():
         off = summaries.get(("fraiseql", TELEMETRY_VARIANTS[0][0], name))
@@ -237,14 +242,24 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
             if s is None:
                 continue
             ratios = paired_ratios(measurements, variant, name)
+            errors = sum(m.result.errors for m in measurements
+                         if m.server == "fraiseql" and m.variant == variant and m.operation == name)
             paired = (f"{(median(ratios) - 1) * 100:+.1f}% ({(min(ratios) - 1) * 100:+.1f}.."
                       f"{(max(ratios) - 1) * 100:+.1f})") if ratios else "-"
             lines.append(
                 f"| {op.label} | {label} | {s.rps:,.0f} | {s.rps_min:,.0f}-{s.rps_max:,.0f} | "
                 f"{(s.rps / off.rps - 1) * 100:+.1f}% | {paired} | {s.server_cpu_us:,.0f} | "
-                f"{(s.server_cpu_us / off.server_cpu_us - 1) * 100:+.1f}% | {s.loads} |"
+                f"{(s.server_cpu_us / off.server_cpu_us - 1) * 100:+.1f}% | {errors} | {s.loads} |"
             )
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _turns(settings: dict[str, Any]) -> str:
+    """How each round's measured seconds were taken (runs before turns: one piece)."""
+    duration, piece = settings["duration_s"], settings.get("slice_s")
+    if not piece:
+        return f"{duration} s measured in one piece per variant"
+    return f"{duration // piece} turns of {piece} s per variant, {duration} s measured"
 
 
 def paired_ratios(measurements: list[Any], variant: str, operation: str) -> list[float]:

@@ -92,3 +92,38 @@ def test_pinning_gives_the_server_a_cpu_of_its_own(monkeypatch) -> None:
     assert pinning.describe() == "server on CPU 2; wrk, PostgreSQL and the driver on CPU 3,5"
     monkeypatch.setattr(servers.os, "sched_getaffinity", lambda pid: {0})
     assert servers.Pinning.split() is None
+
+
+def test_paused_servers_run_only_in_their_turn() -> None:
+    import subprocess
+
+    import servers
+
+    def state(pid: int) -> str:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+    processes = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
+    a, b = (servers.Server(f"sleep {i}", 0, p) for i, p in enumerate(processes))
+    try:
+        with servers.paused([a, b]) as turn_of:
+            assert state(a.pid) == state(b.pid) == "T"
+            with turn_of(a):
+                assert state(a.pid) != "T" and state(b.pid) == "T"
+            assert state(a.pid) == "T"
+        assert state(a.pid) != "T" and state(b.pid) != "T"
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+
+
+def test_turns_combine_into_one_result() -> None:
+    from bench_e2e import combined
+    from load import LoadResult
+
+    turns = [LoadResult(1000, 2.0, 0, 5.0, 7.0, 9.0, 12.0), LoadResult(800, 2.0, 2, 6.0, 8.0, 15.0, 20.0),
+             LoadResult(900, 2.5, 1, 5.5, 7.5, 10.0, 11.0)]
+    result = combined(turns)
+    assert (result.requests, result.duration_s, result.errors) == (2700, 6.5, 3)
+    assert result.requests_per_s == 2700 / 6.5
+    assert (result.p50_ms, result.p90_ms, result.p99_ms, result.max_ms) == (5.5, 7.5, 15.0, 20.0)
