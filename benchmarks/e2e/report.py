@@ -30,6 +30,7 @@ START, END = "<!-- e2e:start -->", "<!-- e2e:end -->"
 TELEMETRY_START, TELEMETRY_END = "<!-- e2e-telemetry:start -->", "<!-- e2e-telemetry:end -->"
 # (variant, label, environment of the server): the telemetry overhead's three measurements.
 SAMPLED_ARG = "0.01"
+CONTROL = "telemetry control"
 TELEMETRY_VARIANTS = (
     ("telemetry off", "off", {"E2E_TELEMETRY": "0"}),
     ("telemetry on", "every request traced", {"E2E_TELEMETRY": "1",
@@ -39,7 +40,7 @@ TELEMETRY_VARIANTS = (
                                         "OTEL_TRACES_SAMPLER_ARG": SAMPLED_ARG}),
     # The same as off in a second server: how far two servers of one build differ here,
     # the resolution of the other rows (``--telemetry-variants off,control,...``).
-    ("telemetry control", "off again (control)", {"E2E_TELEMETRY": "0"}),
+    (CONTROL, "off again (control)", {"E2E_TELEMETRY": "0"}),
 )
 DEFAULT_TELEMETRY_VARIANTS = ("off", "on", "sampled")
 NAMES = {"fraiseql": "FraiseQL", "strawberry": "Strawberry", "postgraphile": "PostGraphile"}
@@ -224,7 +225,10 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
         "unmeasured per server), the servers not taking their turn stopped (SIGSTOP) so that "
         "their exporter threads do their work in their own turns only; medians of the rounds; "
         "target: at most 5% fewer requests/s than off. \"Paired\" divides each round's req/s by "
-        "the same round's off and gives the median of those ratios with their range.",
+        "the same round's off and gives the median of those ratios with their range."
+        + (" \"Off again (control)\" is off in a second server: how far two servers of one "
+           "build differ here, the resolution of the other rows."
+           if any(m.variant == CONTROL for m in measurements) else ""),
         "",
         f"- reproduce: `{settings['command']}`",
         f"- CPUs: {settings.get('pinning', 'none')}",

@@ -10,9 +10,14 @@ is reported. What is left out (HTTP parsing, the socket) is the same with teleme
 off, so the added CPU divided by the e2e table's CPU per request is the overhead a
 CPU-bound server sees.
 
+``--instructions --server`` counts the real server instead (uvicorn, uvloop, httptools,
+under callgrind with all its threads), driven over loopback HTTP by ``--concurrency``
+clients: the request path of the wrk table, without its noise.
+
 Run::
 
     python benchmarks/e2e/telemetry_cost.py --rounds 5 --requests 3000
+    python benchmarks/e2e/telemetry_cost.py --instructions --server --rounds 1 --requests 1600
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -45,11 +51,15 @@ def main() -> None:
     parser.add_argument("--operations", default=",".join(OPERATIONS))
     parser.add_argument("--instructions", action="store_true",
                         help="count instructions under valgrind instead of timing (slow, but steady)")
+    parser.add_argument("--server", action="store_true",
+                        help="with --instructions: the uvicorn server over HTTP, not the app in process")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: variant in a child process
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--ids", help=argparse.SUPPRESS)
     parser.add_argument("--warmup", type=int, default=-1, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.server and not args.instructions:
+        parser.error("--server needs --instructions (timings of the server are the wrk table's job)")
     if args.child:
         print(json.dumps(asyncio.run(_child(args))))
         return
@@ -71,6 +81,9 @@ def _parent(args: argparse.Namespace) -> None:
         for round_number in range(1, args.rounds + 1):
             for variant, _, env in TELEMETRY_VARIANTS:
                 child = (lambda requests, ops: _run_child(args, variant, env, pg.url, ids, requests, ops))
+                if args.server:
+                    child = (lambda requests, ops: _run_server(variant, env, pg.url, ids, requests, ops,
+                                                               args.concurrency))
                 if args.instructions:
                     # Everything but the measured requests is the same in both runs: the
                     # difference of the totals is what `requests` requests executed.
@@ -110,6 +123,65 @@ def _run_child(args: argparse.Namespace, variant: str, env: dict[str, str], url:
     if child.returncode != 0:
         sys.exit(f"{variant}: the child failed:\n{child.stderr[-3000:]}")
     return child.stderr if args.instructions else child.stdout
+
+
+def _run_server(variant: str, env: dict[str, str], url: str, ids: str, requests: int,
+                operations: list[str], concurrency: int) -> str:
+    """Start the benchmark's FraiseQL server under callgrind, send ``requests`` POSTs of each
+    operation over HTTP (``concurrency`` at a time), stop it; valgrind's stderr."""
+    import httpx
+    from queries import OPERATIONS as BODIES
+    from servers import command_for
+
+    port = 18690
+    command, cwd = command_for("fraiseql", port)
+    environment = {**os.environ, "DATABASE_URL": url, "PGGSSENCMODE": "disable", **env}
+    server_url = f"http://127.0.0.1:{port}/graphql"
+    with open(os.devnull, "wb") as devnull:
+        process = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+            cwd=cwd, env=environment, stdout=devnull, stderr=subprocess.PIPE, text=True,
+        )
+    try:
+        deadline = time.monotonic() + 600  # start-up under valgrind takes a minute or more
+        while True:
+            if process.poll() is not None:
+                sys.exit(f"{variant}: the server exited:\n{process.stderr.read()[-3000:]}")
+            try:
+                if httpx.post(server_url, json={"query": "{ __typename }"}, timeout=10).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                sys.exit(f"{variant}: the server did not answer within 600 s")
+            time.sleep(1)
+        for operation in operations:
+            body = BODIES[operation].body("fraiseql", json.loads(ids))
+            asyncio.run(_send(server_url, body, requests=requests, concurrency=concurrency))
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=600)
+    return stderr
+
+
+async def _send(url: str, body: bytes, *, requests: int, concurrency: int) -> None:
+    """``requests`` POSTs of ``body`` over ``concurrency`` connections; each must answer 200."""
+    import httpx
+
+    remaining = requests
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+
+        async def worker() -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
+                answer = await client.post(url, content=body, headers={"content-type": "application/json"})
+                if answer.status_code != 200:
+                    raise RuntimeError(f"the server answered {answer.status_code}: {answer.text[:200]}")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
 def _instructions(valgrind_stderr: str) -> int:
