@@ -49,7 +49,6 @@ from report import (  # noqa: E402
 )
 from servers import (  # noqa: E402
     HERE, Pinning, cpu_seconds, ensure_installed, load_average, paused, postgres_cpu, running,
-    wait_idle,
 )
 
 from examples.blog.database import init_database  # noqa: E402
@@ -106,9 +105,7 @@ def main() -> None:
         # falls on all of them; the report takes the median of the rounds.
         for round_number in range(1, args.rounds + 1):
             for server in args.servers:
-                measurements += _measure_server(
-                    server, "", {}, args, pg.url, ids, postmaster, run_dir, round_number
-                )
+                measurements += _measure_server(server, args, pg.url, ids, postmaster, run_dir, round_number)
         reads = [o for o in args.operations if not OPERATIONS[o].is_mutation]
         variants = [v for v in TELEMETRY_VARIANTS if _short(v[0]) in args.telemetry_variants]
         for round_number in range(1, args.telemetry_rounds + 1):
@@ -260,14 +257,13 @@ def check_answers(servers: list[str], url: str, ids: dict[str, str], run_dir: Pa
 
 
 def _measure_server(
-    server: str, variant: str, env: dict[str, str], args: argparse.Namespace, url: str,
-    ids: dict[str, str], postmaster: int, run_dir: Path, round_number: int,
-    operations: list[str] | None = None,
+    server: str, args: argparse.Namespace, url: str, ids: dict[str, str], postmaster: int,
+    run_dir: Path, round_number: int,
 ) -> list[Measurement]:
     measured = []
-    log_path = run_dir / f"{server}{'-' + variant.replace(' ', '-') if variant else ''}.log"
-    with running(server, url, PORTS[server], env=env, log_path=log_path, cpus=args.server_cpus) as handle:
-        for name in operations or args.operations:
+    log_path = run_dir / f"{server}.log"
+    with running(server, url, PORTS[server], log_path=log_path, cpus=args.server_cpus) as handle:
+        for name in args.operations:
             op = OPERATIONS[name]
             body = op.body(server, ids)
             workdir = run_dir / "wrk"
@@ -278,10 +274,10 @@ def _measure_server(
             result = run_wrk(handle.url, body, connections=args.connections, duration_s=args.duration, workdir=workdir)
             server_cpu = cpu_seconds(handle.pid) - server_before
             pg_cpu = postgres_cpu(postmaster) - pg_before
-            measurement = Measurement(server, variant, name, round_number, load, result, server_cpu, pg_cpu)
+            measurement = Measurement(server, "", name, round_number, load, result, server_cpu, pg_cpu)
             measured.append(measurement)
             print(
-                f"{round_number} {server:12} {variant:14} {name:12} {result.requests_per_s:8.0f} req/s "
+                f"{round_number} {server:12} {name:12} {result.requests_per_s:8.0f} req/s "
                 f"p50 {result.p50_ms:6.2f} ms p99 {result.p99_ms:6.2f} ms "
                 f"cpu {measurement.server_cpu_us_per_request:7.0f} us/req "
                 f"pg {measurement.postgres_cpu_us_per_request:6.0f} us/req errors {result.errors} load {load}",
@@ -321,16 +317,16 @@ def _measure_telemetry_round(
                 order = list(servers)[turn % len(servers):] + list(servers)[:turn % len(servers)]
                 for variant in order:
                     handle = servers[variant]
+                    seconds = args.warmup if turn < 0 else args.slice
+                    if not seconds:
+                        continue
+                    server_before, pg_before = cpu_seconds(handle.pid), postgres_cpu(postmaster)
                     with turn_of(handle):
-                        if turn < 0:
-                            if args.warmup:
-                                run_wrk(handle.url, body, connections=args.connections,
-                                        duration_s=args.warmup, workdir=workdir)
-                            continue
-                        server_before, pg_before = cpu_seconds(handle.pid), postgres_cpu(postmaster)
                         result = run_wrk(handle.url, body, connections=args.connections,
-                                         duration_s=args.slice, workdir=workdir)
-                        wait_idle(handle.pid)  # the requests wrk left in flight count to this turn
+                                         duration_s=seconds, workdir=workdir)
+                    # Read once the turn is over: its server is stopped, and the requests
+                    # wrk left in flight have finished (``turn_of`` waits for that).
+                    if turn >= 0:
                         slices[variant].append((result, cpu_seconds(handle.pid) - server_before,
                                                 postgres_cpu(postmaster) - pg_before))
             for variant, taken in slices.items():

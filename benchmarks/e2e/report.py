@@ -28,7 +28,7 @@ RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 NOTES = HERE / "profile_notes.md"
 START, END = "<!-- e2e:start -->", "<!-- e2e:end -->"
 TELEMETRY_START, TELEMETRY_END = "<!-- e2e-telemetry:start -->", "<!-- e2e-telemetry:end -->"
-# (variant, label, environment of the server): the telemetry overhead's three measurements.
+# (variant, label, environment of the server): the telemetry overhead's measurements.
 SAMPLED_ARG = "0.01"
 CONTROL = "telemetry control"
 TELEMETRY_VARIANTS = (
@@ -246,14 +246,12 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
             if s is None:
                 continue
             ratios = paired_ratios(measurements, variant, name)
-            errors = sum(m.result.errors for m in measurements
-                         if m.server == "fraiseql" and m.variant == variant and m.operation == name)
             paired = (f"{(median(ratios) - 1) * 100:+.1f}% ({(min(ratios) - 1) * 100:+.1f}.."
                       f"{(max(ratios) - 1) * 100:+.1f})") if ratios else "-"
             lines.append(
                 f"| {op.label} | {label} | {s.rps:,.0f} | {s.rps_min:,.0f}-{s.rps_max:,.0f} | "
                 f"{(s.rps / off.rps - 1) * 100:+.1f}% | {paired} | {s.server_cpu_us:,.0f} | "
-                f"{(s.server_cpu_us / off.server_cpu_us - 1) * 100:+.1f}% | {errors} | {s.loads} |"
+                f"{(s.server_cpu_us / off.server_cpu_us - 1) * 100:+.1f}% | {s.errors} | {s.loads} |"
             )
     return "\n".join(lines).rstrip() + "\n"
 

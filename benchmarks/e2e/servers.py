@@ -125,11 +125,14 @@ def _cpus(cpus: frozenset[int]) -> str:
 @contextlib.contextmanager
 def running(
     server: str, database_url: str, port: int, *, env: dict[str, str] | None = None, log_path: Path,
-    cpus: frozenset[int] | None = None,
+    cpus: frozenset[int] | None = None, prefix: tuple[str, ...] = (), ready_timeout_s: float = 90.0,
+    stop_timeout_s: float = 15.0,
 ) -> Iterator[Server]:
     """Start ``server`` (on ``cpus`` when given, set before it executes, so all of its
-    threads inherit them), wait until it answers ``{ __typename }``, stop it afterwards."""
+    threads inherit them; under ``prefix``, e.g. valgrind, when given), wait until it
+    answers ``{ __typename }``, stop it afterwards (SIGTERM, then its exit is waited for)."""
     command, cwd = command_for(server, port)
+    command = [*prefix, *command]
     environment = {
         **os.environ, "DATABASE_URL": database_url, "PORT": str(port), "NODE_ENV": "production",
         "PGGSSENCMODE": "disable", **(env or {}),
@@ -140,13 +143,13 @@ def running(
                                    preexec_fn=pin)
     handle = Server(server, port, process)
     try:
-        _wait_ready(handle, log_path)
+        _wait_ready(handle, log_path, ready_timeout_s)
         if cpus is not None and os.sched_getaffinity(process.pid) != cpus:
             raise RuntimeError(f"{server} runs on CPUs {sorted(os.sched_getaffinity(process.pid))}, "
                                f"not {sorted(cpus)}")
         yield handle
     finally:
-        _stop(process)
+        _stop(process, stop_timeout_s)
 
 
 @contextlib.contextmanager
@@ -170,7 +173,7 @@ def paused(servers: list[Server]) -> Iterator[Callable[[Server], contextlib.Abst
         finally:
             # wrk closes its connections with requests still in flight; stopped then, those
             # would wake up past their deadlines and count as timeouts (to the breaker too).
-            wait_idle(server.pid)
+            _wait_idle(server.pid)
             _signal_and_wait(server, signal.SIGSTOP, running=False)
 
     for server in servers:
@@ -183,7 +186,7 @@ def paused(servers: list[Server]) -> Iterator[Callable[[Server], contextlib.Abst
                 os.kill(server.pid, signal.SIGCONT)
 
 
-def wait_idle(pid: int, quiet_s: float = 0.1, timeout_s: float = 5.0) -> None:
+def _wait_idle(pid: int, quiet_s: float = 0.1, timeout_s: float = 5.0) -> None:
     """Wait until the process has used no CPU for ``quiet_s`` (its work in flight is done),
     at most ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
@@ -224,11 +227,11 @@ def _wait_ready(server: Server, log_path: Path, timeout_s: float = 90.0) -> None
     raise RuntimeError(f"{server.name} did not answer within {timeout_s:.0f} s; see {log_path}")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen, timeout_s: float) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)

@@ -26,11 +26,11 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -128,60 +128,35 @@ def _run_child(args: argparse.Namespace, variant: str, env: dict[str, str], url:
 def _run_server(variant: str, env: dict[str, str], url: str, ids: str, requests: int,
                 operations: list[str], concurrency: int) -> str:
     """Start the benchmark's FraiseQL server under callgrind, send ``requests`` POSTs of each
-    operation over HTTP (``concurrency`` at a time), stop it; valgrind's stderr."""
+    operation over HTTP (``concurrency`` at a time), stop it; valgrind's output (its log)."""
+    import tempfile
+
     import httpx
     from queries import OPERATIONS as BODIES
-    from servers import command_for
+    from servers import running
 
-    port = 18690
-    command, cwd = command_for("fraiseql", port)
-    environment = {**os.environ, "DATABASE_URL": url, "PGGSSENCMODE": "disable", **env}
-    server_url = f"http://127.0.0.1:{port}/graphql"
-    with open(os.devnull, "wb") as devnull:
-        process = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
-            cwd=cwd, env=environment, stdout=devnull, stderr=subprocess.PIPE, text=True,
-        )
-    try:
-        deadline = time.monotonic() + 600  # start-up under valgrind takes a minute or more
-        while True:
-            if process.poll() is not None:
-                sys.exit(f"{variant}: the server exited:\n{process.stderr.read()[-3000:]}")
-            try:
-                if httpx.post(server_url, json={"query": "{ __typename }"}, timeout=10).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit(f"{variant}: the server did not answer within 600 s")
-            time.sleep(1)
-        for operation in operations:
-            body = BODIES[operation].body("fraiseql", json.loads(ids))
-            asyncio.run(_send(server_url, body, requests=requests, concurrency=concurrency))
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=600)
-    return stderr
+    with tempfile.TemporaryDirectory() as scratch:
+        log_path = Path(scratch) / "server.log"
+        # Start-up and shutdown under valgrind take a minute or more.
+        with running("fraiseql", url, 18690, env=env, log_path=log_path,
+                     prefix=("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"),
+                     ready_timeout_s=600, stop_timeout_s=600) as server:
 
+            async def send_all() -> None:
+                limits = httpx.Limits(max_connections=concurrency)
+                async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+                    for operation in operations:
+                        body = BODIES[operation].body("fraiseql", json.loads(ids))
 
-async def _send(url: str, body: bytes, *, requests: int, concurrency: int) -> None:
-    """``requests`` POSTs of ``body`` over ``concurrency`` connections; each must answer 200."""
-    import httpx
+                        async def post(body: bytes = body) -> int:
+                            answer = await client.post(server.url, content=body,
+                                                       headers={"content-type": "application/json"})
+                            return answer.status_code
 
-    remaining = requests
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+                        await _drive(post, requests=requests, concurrency=concurrency)
 
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                answer = await client.post(url, content=body, headers={"content-type": "application/json"})
-                if answer.status_code != 200:
-                    raise RuntimeError(f"the server answered {answer.status_code}: {answer.text[:200]}")
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+            asyncio.run(send_all())
+        return log_path.read_text()
 
 
 def _instructions(valgrind_stderr: str) -> int:
@@ -205,24 +180,25 @@ async def _child(args: argparse.Namespace) -> dict[str, float]:
         for operation in args.operations.split(","):
             body = BODIES[operation].body("fraiseql", ids)
             warmup = args.warmup if args.warmup >= 0 else max(args.requests // 5, 200)
-            await _drive(app, body, requests=warmup, concurrency=args.concurrency)
+            await _drive(lambda: _post(app, body), requests=warmup, concurrency=args.concurrency)
             started = time.process_time()
-            await _drive(app, body, requests=args.requests, concurrency=args.concurrency)
+            await _drive(lambda: _post(app, body), requests=args.requests, concurrency=args.concurrency)
             results[operation] = (time.process_time() - started) / args.requests * 1e6
     return results
 
 
-async def _drive(app, body: bytes, *, requests: int, concurrency: int) -> None:
-    """``requests`` POSTs of ``body`` to /graphql, ``concurrency`` at a time; each must answer 200."""
+async def _drive(post: Callable[[], Awaitable[int]], *, requests: int, concurrency: int) -> None:
+    """``requests`` calls of ``post`` (one request, its status), ``concurrency`` at a time;
+    each must answer 200."""
     remaining = requests
 
     async def worker() -> None:
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
-            status = await _post(app, body)
+            status = await post()
             if status != 200:
-                raise RuntimeError(f"the app answered {status}")
+                raise RuntimeError(f"the server answered {status}")
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
