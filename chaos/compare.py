@@ -6,10 +6,13 @@ threshold (the new median or p99 at least `latency_ratio` times the old), so a t
 statistically significant shift on a big sample is not called a regression. With
 `relative_latency` the samples are first divided by their own run's baseline median, so
 two runs on machines (or moments) of different speed compare what the release changed. An error
-rate regresses when it grew by more than `error_rate_increase` *and* a one-sided Fisher exact
-test on the two phases' counts says the new share is higher at p < `p_value` (a phase of a
-few hundred requests moves by several points between runs of the same code). Recovery time,
-integrity counts and the score have thresholds of their own.
+rate regresses when it grew by more than `error_rate_increase` *and* the share is higher not
+by chance: a one-sided Mann-Whitney U test on the phase's per-second error shares (new higher
+at p < `p_value`). The second is the unit, not the request, because errors under a fault come
+in runs: a breaker that stays open a second longer answers thirty requests at once, and a
+per-request test (Fisher's exact, used for reports without per-second counts) takes such a
+run for thirty independent failures. Recovery time, integrity counts and the score have
+thresholds of their own.
 
 Example::
 
@@ -95,19 +98,34 @@ def _latency(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thres
                    round(pairs[1][1], 3), regressed, f"Mann-Whitney p={p:.2g}, x{ratio:.2f}")
 
 
+def _second_shares(phase: Mapping[str, Any]) -> list[float]:
+    """The error share of each second of the phase that saw a request."""
+    return [errors / requests for requests, errors in phase.get("per_second") or () if requests]
+
+
 def _error_rate(name: str, old: Mapping[str, Any], new: Mapping[str, Any], t: Thresholds,
                 scenario: str) -> Finding:
-    """More errors: the share grew by more than ``error_rate_increase`` and the counts say
-    it is not chance (one-sided Fisher exact test, new share greater, p < ``p_value``)."""
+    """More errors: the share grew by more than ``error_rate_increase`` and not by chance.
+
+    Chance is judged second by second (one-sided Mann-Whitney U on the per-second error
+    shares, new greater, p < ``p_value``) when both phases have at least ``MIN_SAMPLES``
+    seconds with requests; otherwise, as for reports without ``per_second`` counts, on the
+    request counts (one-sided Fisher exact test), which trusts every request to fail on its own.
+    """
     delta = new["error_rate"] - old["error_rate"]
     detail = f"{delta * 100:+.2f} points"
     regressed = False
     if delta > t.error_rate_increase:
-        table = [[new["errors"], new["requests"] - new["errors"]],
-                 [old["errors"], old["requests"] - old["errors"]]]
-        p = float(fisher_exact(table, alternative="greater").pvalue)
-        regressed = p < t.p_value
-        detail += f", Fisher p={p:.2g}"
+        a, b = _second_shares(old), _second_shares(new)
+        if len(a) >= MIN_SAMPLES and len(b) >= MIN_SAMPLES:
+            p = float(mannwhitneyu(b, a, alternative="greater").pvalue)
+            detail += f", per-second Mann-Whitney p={p:.2g} ({len(a)} vs {len(b)} s)"
+        else:
+            table = [[new["errors"], new["requests"] - new["errors"]],
+                     [old["errors"], old["requests"] - old["errors"]]]
+            p = float(fisher_exact(table, alternative="greater").pvalue)
+            detail += f", Fisher p={p:.2g}"
+        regressed = p < t.p_value  # False for a NaN p (every second alike on both sides)
     return Finding(scenario, name, "error rate", old["error_rate"], new["error_rate"], regressed, detail)
 
 

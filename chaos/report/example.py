@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from chaos.report import SCHEMA_VERSION, resilience_score
-from chaos.report.stats import summarize, timeline
+from chaos.report.stats import per_second, summarize, timeline
 
 
 def records(start: float, seconds: float, median_ms: float, error_share: float = 0.0,
@@ -40,9 +40,9 @@ def make_report(name: str = "demo", fault_median_ms: float = 50.0, error_share: 
         "duration_s": 20.0,
         "phases": [
             {"name": "baseline", "kind": "baseline", "start_s": 0.0, "end_s": 10.0,
-             **summarize(base)},
+             **summarize(base), "per_second": per_second(base, 0.0, 10.0)},
             {"name": "latency", "kind": "fault", "start_s": 10.0, "end_s": 20.0,
-             **summarize(fault)},
+             **summarize(fault), "per_second": per_second(fault, 10.0, 20.0)},
         ],
         "timeline": timeline(base + fault, 0.0, 20.0),
         "faults": [{"phase": "latency", "type": "latency", "params": {"latency_ms": 40},

@@ -2,8 +2,8 @@
 
 ``reports/releases/<version>.json`` is what a later version is compared against
 (``fraiseql-chaos compare reports/releases/0.1.0.json reports/runs/<run>/``). It holds the
-reports as ``report.json`` has them, without the per-second timeline (the latency samples
-per phase stay: they are what the comparison's rank test needs).
+reports as ``report.json`` has them, without the per-second timeline (each phase's latency
+samples and ``per_second`` counts stay: they are what the comparison's rank tests need).
 
 Example::
 

@@ -80,6 +80,21 @@ def summarize(records: Sequence[Record], seed: int = 0) -> dict[str, Any]:
     }
 
 
+def per_second(records: Sequence[Record], started_at: float, ended_at: float) -> list[list[int]]:
+    """``[requests, errors]`` for each second from ``started_at`` to ``ended_at`` (unix s; the
+    last second may be partial). compare's error-rate test counts these seconds rather than
+    single requests: under a fault, errors come in runs (an open breaker answers every
+    request of its window at once), not as independent trials."""
+    counts = [[0, 0] for _ in range(max(1, math.ceil(ended_at - started_at)))]
+    for record in records:
+        t = float(record["t"])
+        if started_at <= t < ended_at:
+            index = int(t - started_at)
+            counts[index][0] += 1
+            counts[index][1] += is_error(record)
+    return counts
+
+
 def timeline(
     records: Sequence[Record], started_at: float, ended_at: float, bucket_s: float = 1.0
 ) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from chaos.report.model import OUTCOMES, SCHEMA_VERSION
 from chaos.report.score import resilience_score
-from chaos.report.stats import summarize, timeline
+from chaos.report.stats import per_second, summarize, timeline
 from chaos.runner.judge import (
     judge_phase,
     judge_steady,
@@ -98,10 +98,13 @@ def assemble(o: Observed) -> dict[str, Any]:
     for index, planned in enumerate(o.plan):
         if planned.start_s >= duration_s and o.error:
             break  # the run stopped before this phase
-        summary = summarize(_in(o.records, t0 + planned.start_s, t0 + planned.end_s), seed=index)
+        start, stop = t0 + planned.start_s, t0 + planned.end_s
+        in_phase = _in(o.records, start, stop)
+        summary = summarize(in_phase, seed=index)
         summaries[planned.name] = summary
         phases.append({"name": planned.name, "kind": planned.kind, "start_s": planned.start_s,
-                       "end_s": planned.end_s, **summary})
+                       "end_s": planned.end_s, **summary,
+                       "per_second": per_second(in_phase, start, stop)})
     baseline_phase = next((p for p in o.plan if p.kind == "baseline"), None)
     baseline_records = (_in(o.records, t0 + baseline_phase.start_s, t0 + baseline_phase.end_s)
                         if baseline_phase else [])

@@ -26,9 +26,43 @@ def test_more_errors_is_a_regression() -> None:
 
 
 def _with_errors(report: dict, phase_name: str, errors: int, requests: int) -> dict:
-    phases = [{**p, "errors": errors, "requests": requests, "error_rate": errors / requests}
-              if p["name"] == phase_name else p for p in report["phases"]]
+    """The phase with these counts and no per-second counts (as in reports before them)."""
+    phases = [{**p, "errors": errors, "requests": requests, "error_rate": errors / requests,
+               "per_second": None} if p["name"] == phase_name else p for p in report["phases"]]
     return {**report, "phases": phases}
+
+
+def _with_seconds(report: dict, phase_name: str, seconds: list[list[int]]) -> dict:
+    requests, errors = sum(n for n, _ in seconds), sum(e for _, e in seconds)
+    phases = [{**p, "errors": errors, "requests": requests, "error_rate": errors / requests,
+               "per_second": seconds} if p["name"] == phase_name else p for p in report["phases"]]
+    return {**report, "phases": phases}
+
+
+def _error_finding(old: dict, new: dict, thresholds: object = None) -> object:
+    from chaos.compare import Thresholds
+
+    found = compare_reports(old, new, thresholds or Thresholds(error_rate_increase=0.15))
+    return next(f for f in found if f.metric == "error rate" and f.phase == "latency")
+
+
+def test_errors_that_come_in_one_burst_are_judged_by_the_second() -> None:
+    # Measured in resources-pool-exhaustion: the same code, once with the breaker open for
+    # two more seconds after the lock went (60 fast 503s at the full request rate). Request
+    # by request that is +35 points at Fisher p~1e-14; second by second it is one run.
+    trickle = [[4, 3]] * 14 + [[30, 0]] * 4
+    old = _with_seconds(make_report(), "latency", [[30, 0], [14, 7]] + trickle)
+    new = _with_seconds(make_report(), "latency", [[30, 0], [14, 7]] + trickle[:14] + [[30, 30], [37, 37], [30, 8], [30, 0]])
+    finding = _error_finding(old, new)
+    assert new["phases"][1]["error_rate"] - old["phases"][1]["error_rate"] > 0.15
+    assert not finding.regressed and "per-second Mann-Whitney" in finding.detail, finding
+
+
+def test_errors_spread_over_the_phase_are_a_regression_by_the_second() -> None:
+    old = _with_seconds(make_report(), "latency", [[30, 1]] * 6 + [[30, 0]] * 6)
+    new = _with_seconds(make_report(), "latency", [[30, 8]] * 6 + [[30, 7]] * 6)
+    finding = _error_finding(old, new)
+    assert finding.regressed and "(12 vs 12 s)" in finding.detail, finding
 
 
 def test_a_bigger_error_share_must_also_be_more_than_chance() -> None:

@@ -20,6 +20,7 @@ def test_a_release_holds_every_report_without_timelines(tmp_path: Path) -> None:
     loaded = load_release(path)
     assert [r["scenario"]["name"] for r in loaded] == ["a-scenario", "b-scenario"]
     assert all("timeline" not in r for r in loaded)
+    assert all(len(p["per_second"]) == 10 for r in loaded for p in r["phases"])  # for compare
     assert json.loads(path.read_text())["version"] == "9.9.9"
 
 
