@@ -180,7 +180,7 @@ def _arguments() -> argparse.Namespace:
                         type=lambda s: s.split(","),
                         help=f"which telemetry variants to measure: {', '.join(labels)} (default "
                              f"{','.join(DEFAULT_TELEMETRY_VARIANTS)}; on: every request traced, "
-                             "sampled: 1%% traced, control: off in a second server)")
+                             "sampled: 1%% traced, unsampled: 0%% traced, metrics: meter provider only, control: off in a second server)")
     parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                         help="server on a CPU of its own, wrk and PostgreSQL on the others "
                              "(default; needs two CPUs)")

@@ -38,6 +38,12 @@ TELEMETRY_VARIANTS = (
     ("telemetry sampled", "1% traced", {"E2E_TELEMETRY": "1",
                                         "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
                                         "OTEL_TRACES_SAMPLER_ARG": SAMPLED_ARG}),
+    # To split the cost of 1% traced: the same root spans with no trace ever kept, and the
+    # meter provider alone (the tracer calls take the no-SDK path).
+    ("telemetry unsampled", "0% traced", {"E2E_TELEMETRY": "1",
+                                          "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                                          "OTEL_TRACES_SAMPLER_ARG": "0"}),
+    ("telemetry metrics", "metrics only", {"E2E_TELEMETRY": "metrics"}),
     # The same as off in a second server: how far two servers of one build differ here,
     # the resolution of the other rows (``--telemetry-variants off,control,...``).
     (CONTROL, "off again (control)", {"E2E_TELEMETRY": "0"}),
