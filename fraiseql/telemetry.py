@@ -24,8 +24,16 @@ the API's proxies on every call; spans are plain objects with ``__enter__``/``__
 without being made current themselves, which saves attaching and detaching a context
 for spans that never have children. Under a sampler (``OTEL_TRACES_SAMPLER=
 parentbased_traceidratio``, ``OTEL_TRACES_SAMPLER_ARG=0.01``: one request in a hundred
-traced), a request whose trace is sampled out makes its root span only: the spans under
-it are not made at all (a context variable says so). Metrics are recorded for every
+traced), a request whose trace is sampled out makes no span at all. When the sampler is
+one of the SDK's rules that decide a root by its trace id (``TraceIdRatioBased``, also
+under ``ParentBased``, the SDK's default; ``ALWAYS_OFF``), FraiseQL draws the root's trace
+id from the SDK's id generator and applies the rule itself, and asks the SDK for a span
+only when the root is sampled (with that trace id). Measured in a loop, a sampled-out
+request's spans (a root and two leaves) cost 12.6 us through the SDK's path (sampler,
+span context, a non-recording span made current) and 3.9 us this way; 2.0 us with no SDK.
+Under any other sampler, or under a span of the application's, the SDK makes the root as
+usual, and the spans under a sampled-out one are skipped (a context variable says so). A
+sampled-out request has no trace id, then, to propagate or log. Metrics are recorded for every
 request either way. When FraiseQL installed the meter provider itself
 (``fraiseql.otlp.install``), the two histograms recorded per request and per statement
 are kept in process (``fraiseql.local_metrics``) rather than in SDK instruments, whose
@@ -86,18 +94,83 @@ def metrics_enabled() -> bool:
 
 # -- spans ---------------------------------------------------------------------------
 
-_tracer_for: tuple[Any, Any] = (None, None)  # (provider, its tracer for us, or None: no SDK)
+_LOW_64_BITS = (1 << 64) - 1  # what TraceIdRatioBased compares with its bound
 
 
-def _tracer() -> Any:
-    """The installed provider's tracer, looked up once per provider; None while no SDK is installed."""
-    global _tracer_for
+class _Tracing:
+    """The installed tracer provider's tracer for us (None: no SDK), and the bound below
+    which the low 64 bits of a root span's trace id are sampled, when that decision can be
+    made here instead of by the SDK (None: every span goes through the SDK)."""
+
+    __slots__ = ("provider", "tracer", "root_bound", "trace_ids")
+
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+        self.tracer = provider.get_tracer(INSTRUMENTATION_NAME) if tracing_enabled() else None
+        self.root_bound = _root_bound(self.tracer)
+        self.trace_ids: _ChosenTraceIds | None = None
+        if self.root_bound is not None:
+            # Our tracer only (the SDK makes one per get_tracer call): its spans are given
+            # the trace id their sampling was decided on.
+            self.trace_ids = self.tracer.id_generator = _ChosenTraceIds(self.tracer.id_generator)
+
+
+def _root_bound(tracer: Any) -> int | None:
+    """The sampling bound of an SDK tracer whose sampler decides a span with no parent by
+    its trace id alone, as the SDK's TraceIdRatioBased does (also under ParentBased, the
+    SDK's default, which hands such a span to its root sampler; ALWAYS_OFF is a bound of 0).
+    The SDK's own should_sample methods only: a subclass that overrides one is not known."""
+    try:
+        from opentelemetry.sdk.trace import Tracer, sampling
+    except ImportError:  # an API-only install with a provider of its own
+        return None
+    if not isinstance(tracer, Tracer):
+        return None
+    sampler = tracer.sampler
+    if type(sampler).should_sample is sampling.ParentBased.should_sample:
+        sampler = getattr(sampler, "_root", None)
+    if type(sampler).should_sample is sampling.TraceIdRatioBased.should_sample:
+        return int(sampler.bound)
+    if sampler is sampling.ALWAYS_OFF:
+        return 0
+    return None
+
+
+# The trace id a root span's sampling was decided on, while the SDK makes that span.
+_chosen_trace_id: ContextVar[int] = ContextVar("fraiseql_chosen_trace_id", default=0)
+
+
+class _ChosenTraceIds:
+    """An SDK id generator that hands out the chosen trace id, when there is one, and
+    otherwise asks the generator it wraps."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def generate_trace_id(self) -> int:
+        return _chosen_trace_id.get() or self.inner.generate_trace_id()
+
+    def generate_span_id(self) -> int:
+        return self.inner.generate_span_id()
+
+    def is_trace_id_random(self) -> bool:
+        return self.inner.is_trace_id_random()
+
+
+_tracing_for: _Tracing | None = None
+
+
+def _tracing() -> _Tracing | None:
+    """The installed provider's ``_Tracing``, worked out once per provider; None while no
+    SDK is installed."""
+    global _tracing_for
     provider = _tracer_provider()
     if provider is None:
         return None
-    if provider is not _tracer_for[0]:
-        _tracer_for = (provider, provider.get_tracer(INSTRUMENTATION_NAME) if tracing_enabled() else None)
-    return _tracer_for[1]
+    tracing = _tracing_for
+    if tracing is None or tracing.provider is not provider:
+        tracing = _tracing_for = _Tracing(provider)
+    return tracing if tracing.tracer is not None else None
 
 
 # True inside a (non-leaf) span of ours that does not record: a sampled-out request. One
@@ -155,19 +228,47 @@ class _Span:
         span.end()
 
 
+class _SampledOutRoot:
+    """A root span whose trace was sampled out before the SDK was asked for it: nothing is
+    made, and the spans under it are skipped too. Entering it yields None."""
+
+    __slots__ = ("_token",)
+
+    def __init__(self) -> None:
+        self._token = _sampled_out.set(True)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        _sampled_out.reset(self._token)
+
+
 def span(name: str, attributes: Mapping[str, Any] | None = None, *, leaf: bool = False) -> Any:
     """A context manager: a span named ``name`` when tracing is on, nothing when it is off.
 
     ``leaf=True`` for spans that start no other span (their children would attach to
     the enclosing span instead): they are not made current, which is cheaper.
     """
-    tracer = _tracer()
-    if tracer is None or _sampled_out.get():
+    tracing = _tracing()
+    if tracing is None or _sampled_out.get():
         # Under a span of ours whose trace was sampled out. The SDK's samplers decide a
         # child as its parent (ParentBased) or by the same trace id (TraceIdRatioBased),
         # so the child would record nothing either: skip making it.
         return _NO_SPAN
-    return _Span(tracer, name, attributes, leaf)
+    if tracing.root_bound is not None and not leaf and not trace.get_current_span().get_span_context().is_valid:
+        # A root span (a request's): its sampling is decided here, as the SDK's sampler
+        # would decide it, on a trace id from the SDK's generator. Sampled out (99 requests
+        # in 100 at 1%), no span is made: the SDK's path for a dropped one costs ~8 us.
+        trace_id = tracing.trace_ids.inner.generate_trace_id()
+        if trace_id & _LOW_64_BITS >= tracing.root_bound:
+            return _SampledOutRoot()
+        chosen = _chosen_trace_id.set(trace_id)
+        try:
+            return _Span(tracing.tracer, name, attributes, leaf)
+        finally:
+            _chosen_trace_id.reset(chosen)
+    return _Span(tracing.tracer, name, attributes, leaf)
 
 
 # -- metrics ---------------------------------------------------------------------------
