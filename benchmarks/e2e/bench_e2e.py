@@ -9,7 +9,8 @@ PostgreSQL, from /proc) and the ratios; ``--write`` puts the tables into
 benchmarks/RESULTS.md between ``<!-- e2e:start -->`` and ``<!-- e2e:end -->``.
 ``--telemetry-rounds N`` also measures FraiseQL with an OpenTelemetry SDK installed
 (no-op exporters; every request traced, and 1% traced) against without, in N rounds whose
-servers run side by side and take turns of ``--slice`` seconds, into its own section
+servers share one CPU and are loaded at the same time in windows of ``--slice`` seconds,
+into its own section
 (``<!-- e2e-telemetry:start -->``); with ``--rounds 0`` only that section is measured and
 replaced.
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime
 import json
@@ -48,7 +50,8 @@ from report import (  # noqa: E402
     render, render_telemetry, write_results,
 )
 from servers import (  # noqa: E402
-    HERE, Pinning, cpu_seconds, ensure_installed, load_average, paused, postgres_cpu, running,
+    HERE, Pinning, Server, cpu_seconds, ensure_installed, ensure_running, load_average, postgres_cpu,
+    running,
 )
 
 from examples.blog.database import init_database  # noqa: E402
@@ -110,7 +113,7 @@ def main() -> None:
         variants = [v for v in TELEMETRY_VARIANTS if _short(v[0]) in args.telemetry_variants]
         for round_number in range(1, args.telemetry_rounds + 1):
             measurements += _measure_telemetry_round(
-                variants, args, pg.url, ids, postmaster, run_dir, round_number, reads
+                variants, args, pg.url, ids, run_dir, round_number, reads
             )
     settings = {
         "rows": args.rows, "connections": args.connections, "duration_s": args.duration,
@@ -169,8 +172,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="rounds over all servers (median)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load first")
     parser.add_argument("--slice", type=int, default=2,
-                        help="telemetry rows: seconds per turn of one variant (the measured "
-                             "--duration is split into turns that alternate between the variants)")
+                        help="telemetry rows: seconds per window (the measured --duration is "
+                             "split into windows in which every variant is loaded at once)")
     parser.add_argument("--servers", default=",".join(SERVERS), type=lambda s: s.split(","))
     parser.add_argument("--operations", default=",".join(OPERATIONS), type=lambda s: s.split(","))
     parser.add_argument("--telemetry-rounds", type=int, default=3,
@@ -290,62 +293,82 @@ def _measure_server(
 
 def _measure_telemetry_round(
     variants: list[tuple[str, str, dict[str, str]]], args: argparse.Namespace, url: str,
-    ids: dict[str, str], postmaster: int, run_dir: Path, round_number: int, operations: list[str],
+    ids: dict[str, str], run_dir: Path, round_number: int, operations: list[str],
 ) -> list[Measurement]:
-    """One round of the telemetry rows. Every variant's server runs at once (on the
-    server CPU), and each operation is measured in turns of ``--slice`` seconds that
-    rotate between them, so that a slow stretch of the machine (the spread of 8-second
-    runs was +-20% here) falls on all variants alike. The servers not taking their turn
-    are stopped (SIGSTOP): their exporter threads can neither take the measured server's
-    CPU nor do their own work outside their own turns."""
-    turns = args.duration // args.slice
+    """One round of the telemetry rows. Every variant's server runs at once on the server
+    CPU, and each operation is measured in windows of ``--slice`` seconds in which every
+    variant is loaded at the same time by its own wrk: the machine's slow stretches (the
+    same server's 2-second runs spread from 1,685 to 2,562 req/s here) fall on all variants
+    alike, within the scheduler's time slices rather than seconds apart. The servers share
+    that CPU, so each one's CPU per request, and its share of the requests, is what the
+    variants are compared by."""
+    windows = args.duration // args.slice
+    # Which variant is started first, gets the first port and the first wrk rotates from
+    # round to round: in one run without this, two servers of the same build differed by
+    # +6.6% (paired median of 12 rounds), the first started the slower.
+    shift = (round_number - 1) % len(variants)
     with contextlib.ExitStack() as stack:
         servers = {}
-        for offset, (variant, _, env) in enumerate(variants):
+        for offset, (variant, _, env) in enumerate(variants[shift:] + variants[:shift]):
             log_path = run_dir / f"fraiseql-{variant.replace(' ', '-')}.log"
             servers[variant] = stack.enter_context(running(
                 "fraiseql", url, TELEMETRY_PORT + offset, env=env, log_path=log_path, cpus=args.server_cpus,
             ))
-        turn_of = stack.enter_context(paused(list(servers.values())))
         measured = []
         for name in operations:
             body = OPERATIONS[name].body("fraiseql", ids)
-            workdir = run_dir / "wrk"
             load = load_average()
-            slices: dict[str, list[tuple[LoadResult, float, float]]] = {v: [] for v in servers}
-            for turn in range(-1, turns):  # turn -1: each server's unmeasured warm-up
-                order = list(servers)[turn % len(servers):] + list(servers)[:turn % len(servers)]
-                for variant in order:
-                    handle = servers[variant]
-                    seconds = args.warmup if turn < 0 else args.slice
-                    if not seconds:
-                        continue
-                    server_before, pg_before = cpu_seconds(handle.pid), postgres_cpu(postmaster)
-                    with turn_of(handle):
-                        result = run_wrk(handle.url, body, connections=args.connections,
-                                         duration_s=seconds, workdir=workdir)
-                    # Read once the turn is over: its server is stopped, and the requests
-                    # wrk left in flight have finished (``turn_of`` waits for that).
-                    if turn >= 0:
-                        slices[variant].append((result, cpu_seconds(handle.pid) - server_before,
-                                                postgres_cpu(postmaster) - pg_before))
-            for variant, taken in slices.items():
-                result = combined([r for r, _, _ in taken])
+            taken: dict[str, list[tuple[LoadResult, float]]] = {v: [] for v in servers}
+            busy = []
+            for window in range(-1, windows):  # window -1: the unmeasured warm-up
+                seconds = args.warmup if window < 0 else args.slice
+                if not seconds:
+                    continue
+                before = {v: cpu_seconds(h.pid) for v, h in servers.items()}
+                results = _load_at_once(servers, body, args.connections, seconds, run_dir / "wrk")
+                if window >= 0:
+                    used = {v: cpu_seconds(h.pid) - before[v] for v, h in servers.items()}
+                    busy.append(sum(used.values()) / max(r.duration_s for r in results.values()))
+                    for variant in servers:
+                        taken[variant].append((results[variant], used[variant]))
+            for variant, pieces in taken.items():
+                result = combined([r for r, _ in pieces])
+                # PostgreSQL served every variant at once: its CPU is not theirs to split.
                 measurement = Measurement("fraiseql", variant, name, round_number, load, result,
-                                          sum(c for _, c, _ in taken), sum(p for _, _, p in taken))
+                                          sum(c for _, c in pieces), 0.0)
                 measured.append(measurement)
                 print(
-                    f"{round_number} {variant:18} {name:12} {result.requests_per_s:8.0f} req/s "
-                    f"cpu {measurement.server_cpu_us_per_request:7.0f} us/req "
-                    f"({turns} turns of {args.slice} s) errors {result.errors} load {load}",
-                    flush=True,
+                    f"{round_number} {variant:19} {name:12} {result.requests_per_s:8.0f} req/s "
+                    f"cpu {measurement.server_cpu_us_per_request:7.0f} us/req errors {result.errors} "
+                    f"load {load}", flush=True,
                 )
+            print(f"{round_number} {'':19} {name:12} server CPU busy {statistics.median(busy):.0%} "
+                  f"of one core ({windows} windows of {args.slice} s, all variants at once)", flush=True)
     return measured
 
 
+def _load_at_once(servers: dict[str, Server], body: bytes, connections: int, seconds: int,
+                  workdir: Path) -> dict[str, LoadResult]:
+    """Load every server for ``seconds`` at the same time, each with its own wrk; then check
+    that each server is still running (a dead one fails the run with its exit status)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(servers)) as pool:
+        futures = {
+            variant: pool.submit(run_wrk, handle.url, body, connections=connections, duration_s=seconds,
+                                 workdir=workdir / variant.replace(" ", "-"))
+            for variant, handle in servers.items()
+        }
+        results = {}
+        for variant, future in futures.items():
+            try:
+                results[variant] = future.result()
+            finally:  # a server that died is why its wrk failed: say that
+                ensure_running(servers[variant])
+    return results
+
+
 def combined(results: list[LoadResult]) -> LoadResult:
-    """The turns of one variant as one result: requests, time and errors added up; the
-    latency percentiles are the turns' medians (p50, p90) and their worst (p99, max)."""
+    """The windows of one variant as one result: requests, time and errors added up; the
+    latency percentiles are the windows' medians (p50, p90) and their worst (p99, max)."""
     return LoadResult(
         requests=sum(r.requests for r in results),
         duration_s=sum(r.duration_s for r in results),

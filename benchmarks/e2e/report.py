@@ -224,14 +224,15 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
         "recorded; the tracer's sampler comes from `OTEL_TRACES_SAMPLER`, as in production. "
         "\"Every request traced\": `parentbased_always_on` (the SDK's default); \"1% traced\": "
         f"`parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG={SAMPLED_ARG}` (a request whose "
-        "trace is sampled out makes its root span only; metrics still count every request). "
-        f"{settings['telemetry_rounds']} rounds; in each, one server per variant is started (all on "
-        "the server's CPU) and each operation is measured in turns that rotate between them "
-        f"({_turns(settings)}; wrk, {settings['connections']} connections, after {settings['warmup_s']} s "
-        "unmeasured per server), the servers not taking their turn stopped (SIGSTOP) so that "
-        "their exporter threads do their work in their own turns only; medians of the rounds; "
-        "target: at most 5% fewer requests/s than off. \"Paired\" divides each round's req/s by "
-        "the same round's off and gives the median of those ratios with their range."
+        "trace is sampled out makes no span; metrics still count every request). "
+        f"{settings['telemetry_rounds']} rounds; in each, one server per variant is started, all on "
+        "the server's CPU, and each operation is measured in windows in which every variant is "
+        f"loaded at the same time by its own wrk ({_windows(settings)}; {settings['connections']} "
+        f"connections each, after {settings['warmup_s']} s unmeasured), so that the machine's slow "
+        "stretches fall on all variants alike. The servers share that CPU: a variant that costs "
+        "more CPU per request serves fewer of the requests. Medians of the rounds; target: at "
+        "most 5% fewer requests/s than off. \"Paired\" divides each round's req/s by the same "
+        "round's off and gives the median of those ratios with their range."
         + (" \"Off again (control)\" is off in a second server: how far two servers of one "
            "build differ here, the resolution of the other rows."
            if any(m.variant == CONTROL for m in measurements) else ""),
@@ -262,12 +263,10 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _turns(settings: dict[str, Any]) -> str:
-    """How each round's measured seconds were taken (runs before turns: one piece)."""
-    duration, piece = settings["duration_s"], settings.get("slice_s")
-    if not piece:
-        return f"{duration} s measured in one piece per variant"
-    return f"{duration // piece} turns of {piece} s per variant, {duration} s measured"
+def _windows(settings: dict[str, Any]) -> str:
+    """How each round's measured seconds were taken."""
+    duration, piece = settings["duration_s"], settings.get("slice_s") or settings["duration_s"]
+    return f"{duration // piece} windows of {piece} s, {duration} s measured"
 
 
 def paired_ratios(measurements: list[Any], variant: str, operation: str) -> list[float]:

@@ -11,8 +11,8 @@ adds up the cluster's processes, so the database's share of the work is visible 
 ``Pinning.split()`` gives the server under test a CPU of its own and leaves the others to
 everything else (wrk, PostgreSQL, this script): on a small machine the load tool and the
 database otherwise take turns on the server's core, and that noise is larger than the
-effects the telemetry rows measure. ``paused(servers)`` stops servers (SIGSTOP) and lets
-one at a time run again, for the telemetry rows' turns.
+effects the telemetry rows measure. The servers run with ``PYTHONFAULTHANDLER=1``, and
+``ensure_running`` says how one that died ended (its exit status and log).
 
 Example::
 
@@ -28,7 +28,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +87,7 @@ class Server:
     name: str
     port: int
     process: subprocess.Popen
+    log_path: Path
 
     @property
     def pid(self) -> int:
@@ -135,15 +136,15 @@ def running(
     command = [*prefix, *command]
     environment = {
         **os.environ, "DATABASE_URL": database_url, "PORT": str(port), "NODE_ENV": "production",
-        "PGGSSENCMODE": "disable", **(env or {}),
+        "PGGSSENCMODE": "disable", "PYTHONFAULTHANDLER": "1", **(env or {}),
     }
     with open(log_path, "ab") as log:
         pin = None if cpus is None else lambda: os.sched_setaffinity(0, cpus)
         process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=log, stderr=log,
                                    preexec_fn=pin)
-    handle = Server(server, port, process)
+    handle = Server(server, port, process, log_path)
     try:
-        _wait_ready(handle, log_path, ready_timeout_s)
+        _wait_ready(handle, ready_timeout_s)
         if cpus is not None and os.sched_getaffinity(process.pid) != cpus:
             raise RuntimeError(f"{server} runs on CPUs {sorted(os.sched_getaffinity(process.pid))}, "
                                f"not {sorted(cpus)}")
@@ -152,79 +153,24 @@ def running(
         _stop(process, stop_timeout_s)
 
 
-@contextlib.contextmanager
-def paused(servers: list[Server]) -> Iterator[Callable[[Server], contextlib.AbstractContextManager[None]]]:
-    """Stop ``servers`` (SIGSTOP) and give a ``turn_of(server)`` context in which that one
-    runs again; all of them run again when this context ends (a stopped process would not
-    act on the SIGTERM that ends it).
-
-    Example::
-
-        with paused([a, b]) as turn_of:
-            with turn_of(a):
-                ...  # only a runs
-    """
-
-    @contextlib.contextmanager
-    def turn_of(server: Server) -> Iterator[None]:
-        _signal_and_wait(server, signal.SIGCONT, running=True)
-        try:
-            yield
-        finally:
-            # wrk closes its connections with requests still in flight; stopped then, those
-            # would wake up past their deadlines and count as timeouts (to the breaker too).
-            _wait_idle(server.pid)
-            _signal_and_wait(server, signal.SIGSTOP, running=False)
-
-    for server in servers:
-        _signal_and_wait(server, signal.SIGSTOP, running=False)
-    try:
-        yield turn_of
-    finally:
-        for server in servers:
-            if server.process.poll() is None:
-                os.kill(server.pid, signal.SIGCONT)
+def ensure_running(server: Server) -> None:
+    """Raise, with its exit status and the end of its log, when ``server`` has exited."""
+    status = server.process.poll()
+    if status is not None:
+        raise RuntimeError(f"{server.name} on port {server.port} exited with status {status}; the end of "
+                           f"{server.log_path}:\n{server.log_path.read_text(errors='replace')[-2000:]}")
 
 
-def _wait_idle(pid: int, quiet_s: float = 0.1, timeout_s: float = 5.0) -> None:
-    """Wait until the process has used no CPU for ``quiet_s`` (its work in flight is done),
-    at most ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    last = cpu_seconds(pid)
-    while time.monotonic() < deadline:
-        time.sleep(quiet_s)
-        now = cpu_seconds(pid)
-        if now == last:
-            return
-        last = now
-
-
-def _signal_and_wait(server: Server, signum: int, *, running: bool, timeout_s: float = 5.0) -> None:
-    """Send ``signum`` and wait until /proc shows the process stopped (state T) or not."""
-    os.kill(server.pid, signum)
-    deadline = time.monotonic() + timeout_s
-    while (_state(server.pid) != "T") != running:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{server.name} (pid {server.pid}) is in state {_state(server.pid)!r} "
-                               f"{timeout_s:.0f} s after signal {signum}")
-        time.sleep(0.005)
-
-
-def _state(pid: int) -> str:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-
-
-def _wait_ready(server: Server, log_path: Path, timeout_s: float = 90.0) -> None:
+def _wait_ready(server: Server, timeout_s: float = 90.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited early; see {log_path}:\n{log_path.read_text()[-2000:]}")
+        ensure_running(server)
         with contextlib.suppress(httpx.HTTPError):
             answer = httpx.post(server.url, json={"query": "{ __typename }"}, timeout=2.0)
             if answer.status_code == 200:
                 return
         time.sleep(0.3)
-    raise RuntimeError(f"{server.name} did not answer within {timeout_s:.0f} s; see {log_path}")
+    raise RuntimeError(f"{server.name} did not answer within {timeout_s:.0f} s; see {server.log_path}")
 
 
 def _stop(process: subprocess.Popen, timeout_s: float) -> None:

@@ -94,30 +94,28 @@ def test_pinning_gives_the_server_a_cpu_of_its_own(monkeypatch) -> None:
     assert servers.Pinning.split() is None
 
 
-def test_paused_servers_run_only_in_their_turn() -> None:
+def test_a_server_that_died_is_named_with_its_status_and_log(tmp_path) -> None:
     import subprocess
+
+    import pytest
 
     import servers
 
-    def state(pid: int) -> str:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-
-    processes = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
-    a, b = (servers.Server(f"sleep {i}", 0, p) for i, p in enumerate(processes))
+    log = tmp_path / "server.log"
+    log.write_text("Fatal Python error: Segmentation fault\n")
+    process = subprocess.Popen(["sh", "-c", "exit 3"])
+    process.wait()
+    with pytest.raises(RuntimeError, match=r"exited with status 3(.|\n)*Segmentation fault"):
+        servers.ensure_running(servers.Server("fraiseql", 18611, process, log))
+    alive = subprocess.Popen(["sleep", "30"])
     try:
-        with servers.paused([a, b]) as turn_of:
-            assert state(a.pid) == state(b.pid) == "T"
-            with turn_of(a):
-                assert state(a.pid) != "T" and state(b.pid) == "T"
-            assert state(a.pid) == "T"
-        assert state(a.pid) != "T" and state(b.pid) != "T"
+        servers.ensure_running(servers.Server("fraiseql", 18611, alive, log))
     finally:
-        for process in processes:
-            process.kill()
-            process.wait()
+        alive.kill()
+        alive.wait()
 
 
-def test_turns_combine_into_one_result() -> None:
+def test_windows_combine_into_one_result() -> None:
     from bench_e2e import combined
     from load import LoadResult
 
