@@ -67,19 +67,14 @@ INSTRUMENTATION_NAME = "fraiseql"
 
 # Until a provider is installed, the API's get_tracer_provider()/get_meter_provider() look
 # the environment up on every call (~1 us each, 6-8 calls a request: ~3% of an
-# uninstrumented one-post read). The installed provider is read from the API's own global
-# instead, and the getters are called only where they are needed: when the environment
-# names a provider class for the API to load (OTEL_PYTHON_*_PROVIDER, read once here) or
-# when an API version keeps its global elsewhere.
-def _installed(module: Any, attribute: str, getter: Any, env_var: str) -> Any:
-    if env_var in os.environ or not hasattr(module, attribute):
-        return getter
-    return lambda: getattr(module, attribute)
-
-
-_tracer_provider = _installed(trace, "_TRACER_PROVIDER", trace.get_tracer_provider, OTEL_PYTHON_TRACER_PROVIDER)
-_meter_provider = _installed(_metrics_internal, "_METER_PROVIDER", metrics.get_meter_provider,
-                             OTEL_PYTHON_METER_PROVIDER)
+# uninstrumented one-post read). The installed provider is read from the API's own globals
+# instead (None until one is set), and the getters are called only where they are needed:
+# when the environment names a provider class for the API to load (OTEL_PYTHON_*_PROVIDER,
+# read once here) or when an API version keeps its globals elsewhere.
+_READ_GLOBALS = (
+    OTEL_PYTHON_TRACER_PROVIDER not in os.environ and OTEL_PYTHON_METER_PROVIDER not in os.environ
+    and hasattr(trace, "_TRACER_PROVIDER") and hasattr(_metrics_internal, "_METER_PROVIDER")
+)
 
 
 def tracing_enabled() -> bool:
@@ -164,7 +159,7 @@ def _tracing() -> _Tracing | None:
     """The installed provider's ``_Tracing``, worked out once per provider; None while no
     SDK is installed."""
     global _tracing_for
-    provider = _tracer_provider()
+    provider = trace._TRACER_PROVIDER if _READ_GLOBALS else trace.get_tracer_provider()
     if provider is None:
         return None
     tracing = _tracing_for
@@ -250,16 +245,19 @@ def span(name: str, attributes: Mapping[str, Any] | None = None, *, leaf: bool =
     ``leaf=True`` for spans that start no other span (their children would attach to
     the enclosing span instead): they are not made current, which is cheaper.
     """
-    tracing = _tracing()
-    if tracing is None or _sampled_out.get():
+    if _sampled_out.get():
         # Under a span of ours whose trace was sampled out. The SDK's samplers decide a
         # child as its parent (ParentBased) or by the same trace id (TraceIdRatioBased),
         # so the child would record nothing either: skip making it.
         return _NO_SPAN
-    if tracing.root_bound is not None and not leaf and not trace.get_current_span().get_span_context().is_valid:
-        # A root span (a request's): its sampling is decided here, as the SDK's sampler
-        # would decide it, on a trace id from the SDK's generator. Sampled out (99 requests
-        # in 100 at 1%), no span is made: the SDK's path for a dropped one costs ~8 us.
+    tracing = _tracing()
+    if tracing is None:
+        return _NO_SPAN
+    if tracing.root_bound is not None and not leaf and not otel_context.get_current():
+        # A root span (a request's: the OpenTelemetry context is empty, so there is no
+        # parent): its sampling is decided here, as the SDK's sampler would decide it, on
+        # a trace id from the SDK's generator. Sampled out (99 requests in 100 at 1%), no
+        # span is made: the SDK's path for a dropped one costs ~8 us.
         trace_id = tracing.trace_ids.inner.generate_trace_id()
         if trace_id & _LOW_64_BITS >= tracing.root_bound:
             return _SampledOutRoot()
@@ -364,7 +362,7 @@ _request_attributes: dict[tuple[str, int], dict[str, Any]] = {}
 def _meters() -> _Instruments | None:
     """The instruments of the installed meter provider; None while no SDK is installed."""
     global _instruments
-    provider = _meter_provider()
+    provider = _metrics_internal._METER_PROVIDER if _READ_GLOBALS else metrics.get_meter_provider()
     if provider is None:
         return None
     if _instruments is not None and _instruments.provider is provider:

@@ -143,3 +143,38 @@ def test_the_exporter_follows_its_inner_exporters_preferred_temporality() -> Non
               for data in inner.exports]
     assert counts == [1, 1]
     assert LocalMetricsExporter(_Keep(), local).temporality == AggregationTemporality.CUMULATIVE
+
+
+def test_nothing_recorded_is_lost_while_other_threads_collect_deltas() -> None:
+    import threading
+
+    from fraiseql import local_metrics
+
+    histogram = LocalHistogram("h", "ms", "")
+    writers, per_writer = 4, 3 * local_metrics.FOLD_AT + 17  # folds by the writers too
+    collected: list[int] = []
+    done = threading.Event()
+
+    def write(status: int) -> None:
+        for i in range(per_writer):
+            histogram.record(float(i % 300), {"http.status_code": status})
+
+    def collect() -> None:
+        while not done.is_set():
+            metric = histogram.collect(AggregationTemporality.DELTA, now_ns=1)
+            if metric is not None:
+                collected.extend(p.count for p in metric.data.data_points)
+
+    collector = threading.Thread(target=collect)
+    collector.start()
+    threads = [threading.Thread(target=write, args=(200 + n % 2,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    collector.join()
+    last = histogram.collect(AggregationTemporality.DELTA, now_ns=2)
+    if last is not None:
+        collected.extend(p.count for p in last.data.data_points)
+    assert sum(collected) == writers * per_writer
