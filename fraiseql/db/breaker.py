@@ -31,12 +31,11 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import enum
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from fraiseql import telemetry
@@ -188,16 +187,16 @@ _HELD: contextvars.ContextVar[list[CircuitBreaker] | None] = contextvars.Context
     "fraiseql_breaker_held", default=None)
 
 
-@contextlib.contextmanager
-def verdict_after_retries() -> Iterator[Callable[[bool], None]]:
+class verdict_after_retries:  # noqa: N801 - used as a context manager, named like one
     """Hold back the failures of one read attempt until its retry policy decides.
 
     A read that fails and is then retried on another connection did not find the database
     down, and counting each attempt would let a link that loses a third of its attempts
     (resets, a flaky network) open the circuit, turning a third of the requests failing
-    into all of them. So an attempt's failures are held; the yielded ``settle(retrying)``
+    into all of them. So an attempt's failures are held; the ``settle(retrying)`` it gives
     forgets them when the read is retried (a trial slot is freed) and records them when
     it gives up. An outage fails every attempt of every read, and still opens the circuit.
+    (A class, not a generator context manager: it is entered on every read.)
 
     Example::
 
@@ -208,10 +207,18 @@ def verdict_after_retries() -> Iterator[Callable[[bool], None]]:
                 settle(retrying=will_retry)
                 raise
     """
-    held: list[CircuitBreaker] = []
-    token = _HELD.set(held)
 
-    def settle(retrying: bool) -> None:
+    __slots__ = ("_held", "_token")
+
+    def __enter__(self) -> Callable[[bool], None]:
+        self._held: list[CircuitBreaker] = []
+        self._token = _HELD.set(self._held)
+        return self.settle
+
+    def settle(self, retrying: bool) -> None:
+        held = self._held
+        if not held:
+            return
         attempts, held[:] = list(held), []
         for breaker in attempts:
             if retrying:
@@ -219,8 +226,6 @@ def verdict_after_retries() -> Iterator[Callable[[bool], None]]:
             else:
                 breaker.record_failure(held=False)
 
-    try:
-        yield settle
-    finally:
-        _HELD.reset(token)
-        settle(retrying=False)  # anything still held (an error that was not a DatabaseError)
+    def __exit__(self, *exc_info: object) -> None:
+        _HELD.reset(self._token)
+        self.settle(retrying=False)  # anything still held (an error that was not a DatabaseError)

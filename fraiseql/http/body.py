@@ -22,6 +22,9 @@ from fraiseql.errors import GraphQLRequestError
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
+# The scope key under which a body read here is handed to the endpoint as well.
+BODY_KEY = "fraiseql.body"
+
 
 class ClientDisconnected(Exception):
     """The client went away before its body was complete: nothing to answer."""

@@ -31,7 +31,7 @@ from starlette.requests import Request
 
 from fraiseql.deadlines import ABANDONED, Deadline
 from fraiseql.errors import FraiseQLError, GraphQLRequestError, OverloadedError, RequestTimeoutError
-from fraiseql.http.body import ClientDisconnected, read_body, replay
+from fraiseql.http.body import BODY_KEY, ClientDisconnected, read_body, replay
 from fraiseql.http.errors import error_response
 from fraiseql.http.requests import APPLICATION_JSON, response_media_type
 
@@ -80,6 +80,7 @@ class RequestGuard:
                 await self._refuse(scope, receive, send, error, close=True)
                 return
             receive = replay(body, receive)
+            scope[BODY_KEY] = body  # the endpoint takes it from here, not through receive again
         if not in_flight.admit():
             await self._refuse(
                 scope, receive, send,
@@ -101,27 +102,21 @@ class RequestGuard:
         task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
         task.add_done_callback(lambda _: in_flight.release())
         timeout_s = self.state.config.request_timeout_s
-        deadline = Deadline(timeout_s) if timeout_s > 0 else None
+        deadline = Deadline(timeout_s if timeout_s > 0 else None)
         drain = getattr(self.state, "drain", None)
-        waits: list[asyncio.Future[Any]] = [task]
-        if deadline is not None:
-            waits.append(deadline.expired)
-        if drain is not None:
-            waits.append(drain.expired)
         try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finished = await deadline.wait(task, drain.expired if drain is not None else None)
         except asyncio.CancelledError:
             ABANDONED.add(task)
             raise
         finally:
-            if deadline is not None:
-                deadline.cancel()
-        if task.done() or reply.started:
+            deadline.cancel()
+        if finished or reply.started:
             await task  # finished, or its response is on its way: let it finish
             return
         reply.taken_over = True
         ABANDONED.add(task)
-        if deadline is not None and deadline.expired.done() and not deadline.expired.cancelled():
+        if deadline.passed:
             error: FraiseQLError = RequestTimeoutError(f"The request did not finish within {timeout_s:g}s")
         else:
             error = OverloadedError("The server is shutting down; retry on another instance", "SHUTTING_DOWN")

@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from fraiseql.config import FraiseQLConfig
 from fraiseql.errors import GraphQLRequestError
+from fraiseql.http.body import BODY_KEY
 from fraiseql.execution.executor import GraphQLRequest
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -63,7 +64,9 @@ def _too_large(limit: int) -> GraphQLRequestError:
 async def parse_post(request: Request, config: FraiseQLConfig) -> list[GraphQLRequest] | GraphQLRequest:
     """One request, or a batch (a JSON array), from a POST body."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await read_body(request, config)
+    body = request.scope.get(BODY_KEY)  # read already, within the guard's limits
+    if body is None:
+        body = await read_body(request, config)
     if content_type == "application/graphql":
         return GraphQLRequest(query=body.decode("utf-8", errors="replace"))
     if content_type not in (APPLICATION_JSON, ""):
