@@ -254,54 +254,41 @@ class Database:
             return False
         return True
 
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A pooled connection (autocommit); psycopg errors leave translated.
+    def connection(self) -> _Lease:
+        """A pooled connection (autocommit), as an async context manager; psycopg errors
+        leave translated.
 
         With a breaker, an open circuit raises ``CircuitOpenError`` before the pool is
         asked, and every outcome is reported to it: a translated connection failure or
         timeout counts against the database, anything else the server answered for it;
         a cancellation, a pool wait that timed out (a busy pool) and a wait ended by the
         circuit opening are no verdict.
+
+        Example::
+
+            async with db.connection() as conn:
+                await conn.execute("SELECT 1")
         """
+        return _Lease(self)
+
+    def _settle(self, exc: BaseException | None) -> BaseException | None:
+        """Report a lease's outcome to the breaker; the translated error to raise instead
+        of ``exc``, or None to let ``exc`` (or nothing) go on."""
         breaker = self.breaker
-        if breaker is not None:
-            breaker.before_call()
-        try:
-            if _CONNECT.hooks:
-                await _CONNECT.fire(None, database=self.name)
-            # getconn/putconn, not pool.connection(): that one also enters the connection,
-            # whose exit commits; in autocommit there is nothing to commit, and the check
-            # cost more than the checkout itself (128k against 50k instructions).
-            # putconn rolls back a connection returned inside a transaction. With
-            # fail_fast, the wait for a connection ends early when the server refuses them.
-            checkout = self._pool.getconn()
-            conn = await (self.waits.run(checkout) if self.fail_fast else checkout)
-            try:
-                yield conn
-            finally:
-                await self._pool.putconn(conn)
-        except (psycopg.Error, OSError, DatabaseError) as exc:  # pool errors are psycopg.Errors
+        if isinstance(exc, (psycopg.Error, OSError, DatabaseError)):  # pool errors are psycopg.Errors
             error = translate(exc)
             if breaker is not None:
                 if isinstance(exc, (PoolTimeout, CircuitOpenError)):
                     breaker.release()
                 else:
                     breaker.record(error)
-            if error is exc:
-                raise
-            raise error from exc
-        except Exception:
-            if breaker is not None:
+            return None if error is exc else error
+        if breaker is not None:
+            if exc is None or isinstance(exc, Exception):
                 breaker.record_success()  # not a database failure: we had a connection
-            raise
-        except BaseException:
-            if breaker is not None:
-                breaker.release()
-            raise
-        else:
-            if breaker is not None:
-                breaker.record_success()
+            else:
+                breaker.release()  # a cancellation: no verdict
+        return None
 
     @contextlib.asynccontextmanager
     async def transaction(
@@ -417,6 +404,54 @@ class Database:
     ) -> Any:
         rows = await self.fetch_rows(query, params, context=context, retry=retry)
         return rows[0][0] if rows else None
+
+
+class _Lease:
+    """``Database.connection()``: a connection from the pool for the ``async with`` block.
+
+    A class rather than a generator context manager: every read enters one.
+    """
+
+    __slots__ = ("_db", "_conn")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def __aenter__(self) -> psycopg.AsyncConnection[Any]:
+        db = self._db
+        if db.breaker is not None:
+            db.breaker.before_call()
+        try:
+            if _CONNECT.hooks:
+                await _CONNECT.fire(None, database=db.name)
+            # getconn/putconn, not pool.connection(): that one also enters the connection,
+            # whose exit commits; in autocommit there is nothing to commit, and the check
+            # cost more than the checkout itself (128k against 50k instructions).
+            # putconn rolls back a connection returned inside a transaction. With
+            # fail_fast, the wait for a connection ends early when the server refuses them.
+            checkout = db.pool.getconn()
+            self._conn = await (db.waits.run(checkout) if db.fail_fast else checkout)
+        except BaseException as exc:
+            error = db._settle(exc)
+            if error is None:
+                raise
+            raise error from exc
+        return self._conn
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        traceback: Any) -> None:
+        db = self._db
+        try:
+            await db.pool.putconn(self._conn)  # type: ignore[arg-type]
+        except BaseException as put_exc:
+            error = db._settle(put_exc)
+            if error is None:
+                raise
+            raise error from put_exc
+        error = db._settle(exc)
+        if error is not None:
+            raise error from exc
 
 
 async def apply_context(conn: psycopg.AsyncConnection[Any], context: RequestContext) -> None:
