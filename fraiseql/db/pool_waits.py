@@ -10,10 +10,10 @@ circuit breaker opens. A busy pool never calls it, so its waits keep the full ti
 
 A wait is ended by cancelling its task, which psycopg_pool is built to survive: a
 connection handed over at that very moment goes back to the pool, and a wait that got its
-connection first keeps it. The cancellation is taken back (``Task.uncancel``) and the
-error raised in its place; a cancellation from elsewhere at the same time still
-propagates. (Every checkout registers here, so this is done by hand: an ``asyncio.timeout``
-scope per checkout cost ~20k instructions a request.)
+connection first keeps it. The cancellation is taken back and the error raised in its
+place; a cancellation from elsewhere at the same time still propagates
+(``fraiseql.deadlines.Interrupt``: every checkout registers here, and an
+``asyncio.timeout`` scope per checkout cost ~20k instructions a request).
 
 Example::
 
@@ -26,26 +26,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from fraiseql.deadlines import Interrupt
 from fraiseql.errors import DatabaseError
 
 T = TypeVar("T")
 
 
 class _Wait:
-    __slots__ = ("task", "error", "waiting")
+    __slots__ = ("interrupt", "error")
 
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self.task = task
+    def __init__(self) -> None:
+        self.interrupt = Interrupt()
         self.error: DatabaseError | None = None
-        self.waiting = True
-
-    def end(self) -> None:
-        # Called soon after end_all, not in it: a wait whose connection was handed over
-        # before is woken first (callbacks run in order), finishes and keeps it.
-        if self.waiting:
-            self.task.cancel()
 
 
 class PoolWaits:
@@ -60,19 +54,16 @@ class PoolWaits:
 
     async def run(self, acquire: Awaitable[T]) -> T:
         """``await acquire``, unless ``end_all`` ends it first: then raise its error."""
-        task = asyncio.current_task()
-        if task is None:  # not in a task: nothing to cancel, so nothing can end the wait
-            return await acquire
-        wait = _Wait(task)
+        wait = _Wait()
         self._waits.add(wait)
         try:
             return await acquire
         except asyncio.CancelledError:
-            if wait.error is None or task.uncancel() > 0:
+            if wait.error is None or not wait.interrupt.caused():
                 raise  # not ours, or cancelled from elsewhere as well
             raise wait.error from None
         finally:
-            wait.waiting = False
+            wait.interrupt.close()
             self._waits.discard(wait)
 
     def end_all(self, error: Callable[[], DatabaseError]) -> int:
@@ -83,6 +74,8 @@ class PoolWaits:
         loop = asyncio.get_running_loop()
         for wait in waits:
             wait.error = error()
-            loop.call_soon(wait.end)
+            # Soon, not now: a wait whose connection was handed over before this is woken
+            # first (callbacks run in order), finishes, closes its interrupt and keeps it.
+            loop.call_soon(wait.interrupt.fire)
         self.ended += len(waits)
         return len(waits)

@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from fraiseql.deadlines import Interrupt
 from fraiseql.errors import GraphQLRequestError
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -39,15 +40,19 @@ async def read_body(
         raise _too_large(limit_bytes)
     if timeout_s <= 0:
         return await _read(receive, limit_bytes)
+    interrupt = Interrupt(timeout_s)
     try:
-        async with asyncio.timeout(timeout_s):
-            return await _read(receive, limit_bytes)
-    except TimeoutError:
+        return await _read(receive, limit_bytes)
+    except asyncio.CancelledError:
+        if not interrupt.caused():
+            raise
         raise GraphQLRequestError(
             f"The request body did not arrive within {timeout_s:g}s",
             "REQUEST_BODY_TIMEOUT",
             status=408,
         ) from None
+    finally:
+        interrupt.close()
 
 
 async def _read(receive: Receive, limit_bytes: int) -> bytes:

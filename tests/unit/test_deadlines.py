@@ -63,3 +63,51 @@ async def test_abandoned_tasks_are_forgotten_once_they_stop_and_their_errors_rea
     await asyncio.sleep(0)
     abandoned.add(task)
     assert await abandoned.wait(1.0) and len(abandoned) == 0
+
+
+async def test_an_interrupt_cancels_its_task_at_its_time_and_knows_it() -> None:
+    from fraiseql.deadlines import Interrupt
+
+    async def read() -> str:
+        interrupt = Interrupt(0.01)
+        try:
+            await asyncio.sleep(3600)
+            return "body"
+        except asyncio.CancelledError:
+            return "timed out" if interrupt.caused() else "cancelled"
+        finally:
+            interrupt.close()
+
+    assert await read() == "timed out"
+
+
+async def test_a_cancellation_from_elsewhere_is_not_the_interrupts() -> None:
+    from fraiseql.deadlines import Interrupt
+
+    caused: list[bool] = []
+
+    async def read() -> None:
+        interrupt = Interrupt(3600)
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            caused.append(interrupt.caused())
+            raise
+        finally:
+            interrupt.close()
+
+    task = asyncio.ensure_future(read())
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert caused == [False]
+
+
+async def test_a_closed_interrupt_never_fires() -> None:
+    from fraiseql.deadlines import Interrupt
+
+    interrupt = Interrupt(0.01)
+    interrupt.close()
+    await asyncio.sleep(0.05)  # would have been cancelled here
+    assert not interrupt.fired
