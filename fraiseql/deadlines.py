@@ -90,8 +90,9 @@ class Deadline:
 
     __slots__ = ("_loop", "_handle", "_waiter", "passed")
 
-    def __init__(self, delay_s: float | None) -> None:
-        self._loop = asyncio.get_running_loop()
+    def __init__(self, delay_s: float | None, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        # Each get_running_loop() is a getpid() system call: callers that hold the loop pass it.
+        self._loop = loop or asyncio.get_running_loop()
         self._handle: asyncio.TimerHandle | None = None
         self._waiter: asyncio.Future[None] | None = None
         self.passed = False
@@ -160,7 +161,9 @@ class Interrupt:
         self._task = asyncio.current_task()
         self._open = True
         self.fired = False
-        self._handle = None if delay_s is None else asyncio.get_running_loop().call_later(delay_s, self.fire)
+        self._handle = None
+        if delay_s is not None and self._task is not None:
+            self._handle = self._task.get_loop().call_later(delay_s, self.fire)
 
     def fire(self) -> None:
         """Cancel the task, unless this interrupt was closed (its work is over) or fired."""
@@ -185,8 +188,9 @@ async def run_with_deadline(work: Callable[[Deadline], Awaitable[T]], delay_s: f
     ``delay_s`` None starts without a deadline (``work`` sets one with ``reschedule``).
     A cancelled caller abandons the work the same way.
     """
-    deadline = Deadline(delay_s)
-    task = asyncio.ensure_future(work(deadline))
+    loop = asyncio.get_running_loop()
+    deadline = Deadline(delay_s, loop)
+    task = loop.create_task(work(deadline))
     try:
         finished = await deadline.wait(task)
     except asyncio.CancelledError:

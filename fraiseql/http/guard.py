@@ -99,10 +99,11 @@ class RequestGuard:
                 reply.started = True
             await send(message)
 
-        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self.app(scope, receive, guarded_send))
         task.add_done_callback(lambda _: in_flight.release())
         timeout_s = self.state.config.request_timeout_s
-        deadline = Deadline(timeout_s if timeout_s > 0 else None)
+        deadline = Deadline(timeout_s if timeout_s > 0 else None, loop)
         drain = getattr(self.state, "drain", None)
         try:
             finished = await deadline.wait(task, drain.expired if drain is not None else None)
