@@ -55,11 +55,13 @@ class ConnectWatch:
     def listen(self, listener: AttemptListener) -> None:
         self._listeners.append(listener)
 
-    def connection_class(self) -> type[psycopg.AsyncConnection[Any]]:
-        """An ``AsyncConnection`` subclass whose ``connect`` reports to this watch."""
+    def connection_class(
+        self, base: type[psycopg.AsyncConnection[Any]] = psycopg.AsyncConnection
+    ) -> type[psycopg.AsyncConnection[Any]]:
+        """A subclass of ``base`` whose ``connect`` reports to this watch."""
         watch = self
 
-        class WatchedConnection(psycopg.AsyncConnection[Any]):
+        class WatchedConnection(base):  # type: ignore[valid-type, misc]
             @classmethod
             async def connect(cls, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
                 watch.attempts += 1

@@ -78,6 +78,7 @@ class _RawTextLoader(Loader):
 
 
 _TEXT_OID = postgres.types["text"].oid
+_TUPLES_OK = pq.ExecStatus.TUPLES_OK
 # A bytea value's binary form is its bytes, as a text value's is: the same loader fits.
 _RAW_TEXT_LOADER: type[Loader] = (
     psycopg.adapters.get_loader(postgres.types["bytea"].oid, pq.Format.BINARY) or _RawTextLoader
@@ -141,7 +142,7 @@ class Database:
             breaker.listen(self._breaker_moved)
         self._pool = ReconnectingPool(
             url,
-            connection_class=self.connect_watch.connection_class(),
+            connection_class=self.connect_watch.connection_class(ReadingConnection),
             reconnect_max_delay_s=reconnect_max_delay_s,
             min_size=min_size,
             max_size=max_size,
@@ -406,6 +407,22 @@ class Database:
         return rows[0][0] if rows else None
 
 
+class ReadingConnection(psycopg.AsyncConnection[Any]):
+    """The pool's connections: each keeps one cursor for ``execute``. A new cursor per
+    statement copies the connection's adapters and makes a new transformer; a kept one
+    reuses them, and psycopg keeps the transformer too when the query object is the one it
+    ran last (the plan cache hands the same bytes each time). What it holds between uses
+    is its last result (the pool's ten connections: ten results at most)."""
+
+    _read_cursor: psycopg.AsyncCursor[Any] | None = None
+
+    def read_cursor(self) -> psycopg.AsyncCursor[Any]:
+        cursor = self._read_cursor
+        if cursor is None or cursor.closed:
+            cursor = self._read_cursor = self.cursor()
+        return cursor
+
+
 class _Lease:
     """``Database.connection()``: a connection from the pool for the ``async with`` block.
 
@@ -466,10 +483,11 @@ async def execute(
     """Run one statement through the ``db.execute`` fault point; rows, or [] for none."""
     if _EXECUTE.hooks:
         await _EXECUTE.fire(None, query=query, params=params)
-    cursor = conn.cursor()
+    cursor = conn.read_cursor() if isinstance(conn, ReadingConnection) else conn.cursor()
     if raw_text and cursor.adapters.get_loader(_TEXT_OID, pq.Format.BINARY) is not _RAW_TEXT_LOADER:
         cursor.adapters.register_loader(_TEXT_OID, _RAW_TEXT_LOADER)  # not one of our pool's
     await cursor.execute(query, params, binary=raw_text)
-    if cursor.description is None:
+    result = cursor.pgresult  # its status, not cursor.description, which builds Column objects
+    if result is None or result.status != _TUPLES_OK:
         return []
     return await cursor.fetchall()
