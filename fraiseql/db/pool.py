@@ -412,7 +412,10 @@ class ReadingConnection(psycopg.AsyncConnection[Any]):
     statement copies the connection's adapters and makes a new transformer; a kept one
     reuses them, and psycopg keeps the transformer too when the query object is the one it
     ran last (the plan cache hands the same bytes each time). What it holds between uses
-    is its last result (the pool's ten connections: ten results at most)."""
+    is its last result (the pool's ten connections: ten results at most). Statements
+    awaited at once on one connection can share it: psycopg runs them one at a time, and
+    ``execute`` takes its rows as the statement returns, with no wait in between
+    (pipeline mode, where the rows come later, is not one ``execute`` serves)."""
 
     _read_cursor: psycopg.AsyncCursor[Any] | None = None
 

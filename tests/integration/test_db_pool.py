@@ -10,7 +10,7 @@ from psycopg import sql
 
 from fraiseql import faults
 from fraiseql.context import RequestContext
-from fraiseql.db.pool import Database
+from fraiseql.db.pool import Database, ReadingConnection, execute
 from fraiseql.errors import DatabaseError, DatabaseTimeout, DatabaseUnavailable, TransientDatabaseError
 
 
@@ -104,3 +104,20 @@ async def test_fetch_documents_returns_the_servers_utf8_bytes(database: Database
     assert documents == ['{"t": "héllo ☃ 𝄞"}'.encode()]
     # The loader is per cursor: the next plain fetch on the pool still returns str.
     assert await database.fetch_texts("SELECT 'x'::text") == ["x"]
+
+
+async def test_statements_on_a_pooled_connection_share_its_kept_cursor(
+    database: Database,
+) -> None:
+    async with database.connection() as conn:
+        assert isinstance(conn, ReadingConnection)
+        kept = conn.read_cursor()
+        assert await execute(conn, "SELECT 1") == [(1,)]
+        assert await execute(conn, "DO $$ BEGIN END $$") == []  # no rows: []
+        assert await execute(conn, "SELECT 'x'::text") == [("x",)]
+        assert conn.read_cursor() is kept
+        # Statements awaited at once on one connection share the cursor: psycopg runs them
+        # one at a time, and each takes its own rows before the next one runs.
+        rows = await asyncio.gather(*(execute(conn, "SELECT %s::int", [n]) for n in range(6)))
+        assert rows == [[(n,)] for n in range(6)]
+        assert conn.read_cursor() is kept
