@@ -8,11 +8,11 @@ Reports requests/s, p50/p99 latency, CPU time per request (server process and
 PostgreSQL, from /proc) and the ratios; ``--write`` puts the tables into
 benchmarks/RESULTS.md between ``<!-- e2e:start -->`` and ``<!-- e2e:end -->``.
 ``--telemetry-rounds N`` also measures FraiseQL with an OpenTelemetry SDK installed
-(no-op exporters; every request traced, and 1% traced) against without, in N rounds whose
-servers share one CPU and are loaded at the same time in windows of ``--slice`` seconds,
-into its own section
-(``<!-- e2e-telemetry:start -->``); with ``--rounds 0`` only that section is measured and
-replaced.
+(no-op exporters; every request traced, and 1% traced) against without, in N rounds in
+which each variant's server runs alone on the server CPU in turn (``--telemetry-method
+together``: all variants' servers share that CPU and are loaded at once, in windows of
+``--slice`` seconds), into its own section (``<!-- e2e-telemetry:start -->``); with
+``--rounds 0`` only that section is measured and replaced.
 
 Run::
 
@@ -112,12 +112,18 @@ def main() -> None:
         reads = [o for o in args.operations if not OPERATIONS[o].is_mutation]
         variants = [v for v in TELEMETRY_VARIANTS if _short(v[0]) in args.telemetry_variants]
         for round_number in range(1, args.telemetry_rounds + 1):
-            measurements += _measure_telemetry_round(
-                variants, args, pg.url, ids, run_dir, round_number, reads
-            )
+            if args.telemetry_method == "alone":
+                measurements += _measure_telemetry_alone(
+                    variants, args, pg.url, ids, postmaster, run_dir, round_number, reads
+                )
+            else:
+                measurements += _measure_telemetry_round(
+                    variants, args, pg.url, ids, run_dir, round_number, reads
+                )
     settings = {
         "rows": args.rows, "connections": args.connections, "duration_s": args.duration,
         "rounds": args.rounds, "telemetry_rounds": args.telemetry_rounds,
+        "telemetry_method": args.telemetry_method,
         "warmup_s": args.warmup, "slice_s": args.slice, "elapsed_s": round(time.monotonic() - started),
         "pinning": pinning.describe() if pinning else "none",
         "command": " ".join(["python", "benchmarks/e2e/bench_e2e.py", *sys.argv[1:]]),
@@ -172,12 +178,17 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="rounds over all servers (median)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load first")
     parser.add_argument("--slice", type=int, default=2,
-                        help="telemetry rows: seconds per window (the measured --duration is "
-                             "split into windows in which every variant is loaded at once)")
+                        help="--telemetry-method together: seconds per window (the measured "
+                             "--duration is split into windows in which every variant is loaded at once)")
     parser.add_argument("--servers", default=",".join(SERVERS), type=lambda s: s.split(","))
     parser.add_argument("--operations", default=",".join(OPERATIONS), type=lambda s: s.split(","))
     parser.add_argument("--telemetry-rounds", type=int, default=3,
                         help="FraiseQL telemetry off/on pairs to measure (0: none)")
+    parser.add_argument("--telemetry-method", choices=("alone", "together"), default="alone",
+                        help="alone (default): each variant's server in turn, alone on the server "
+                             "CPU, as the servers above; together: all variants' servers share the "
+                             "server CPU and are loaded at once (steadier on a busy machine, but a "
+                             "variant with a larger working set pays for the sharing)")
     labels = [_short(variant) for variant, _, _ in TELEMETRY_VARIANTS]
     parser.add_argument("--telemetry-variants", default=",".join(DEFAULT_TELEMETRY_VARIANTS),
                         type=lambda s: s.split(","),
@@ -199,7 +210,7 @@ def _arguments() -> argparse.Namespace:
             parser.error(f"unknown telemetry variant {label!r}; known: {', '.join(labels)}")
     if labels[0] not in args.telemetry_variants:
         parser.error(f"--telemetry-variants must include {labels[0]!r}: the others are compared with it")
-    if args.slice < 1 or args.duration % args.slice:
+    if args.telemetry_method == "together" and (args.slice < 1 or args.duration % args.slice):
         parser.error(f"--duration ({args.duration}) must be a whole number of --slice ({args.slice}) seconds")
     for name in args.operations:
         if name not in OPERATIONS:
@@ -261,12 +272,16 @@ def check_answers(servers: list[str], url: str, ids: dict[str, str], run_dir: Pa
 
 def _measure_server(
     server: str, args: argparse.Namespace, url: str, ids: dict[str, str], postmaster: int,
-    run_dir: Path, round_number: int,
+    run_dir: Path, round_number: int, *, variant: str = "", env: dict[str, str] | None = None,
+    operations: list[str] | None = None,
 ) -> list[Measurement]:
+    """Start ``server`` alone on the server CPU (a telemetry ``variant`` with its ``env``)
+    and measure each operation after its warm-up."""
     measured = []
-    log_path = run_dir / f"{server}.log"
-    with running(server, url, PORTS[server], log_path=log_path, cpus=args.server_cpus) as handle:
-        for name in args.operations:
+    log_path = run_dir / f"{server}{'-' + variant.replace(' ', '-') if variant else ''}.log"
+    port = TELEMETRY_PORT if variant else PORTS[server]
+    with running(server, url, port, env=env, log_path=log_path, cpus=args.server_cpus) as handle:
+        for name in operations or args.operations:
             op = OPERATIONS[name]
             body = op.body(server, ids)
             workdir = run_dir / "wrk"
@@ -277,10 +292,10 @@ def _measure_server(
             result = run_wrk(handle.url, body, connections=args.connections, duration_s=args.duration, workdir=workdir)
             server_cpu = cpu_seconds(handle.pid) - server_before
             pg_cpu = postgres_cpu(postmaster) - pg_before
-            measurement = Measurement(server, "", name, round_number, load, result, server_cpu, pg_cpu)
+            measurement = Measurement(server, variant, name, round_number, load, result, server_cpu, pg_cpu)
             measured.append(measurement)
             print(
-                f"{round_number} {server:12} {name:12} {result.requests_per_s:8.0f} req/s "
+                f"{round_number} {variant or server:12} {name:12} {result.requests_per_s:8.0f} req/s "
                 f"p50 {result.p50_ms:6.2f} ms p99 {result.p99_ms:6.2f} ms "
                 f"cpu {measurement.server_cpu_us_per_request:7.0f} us/req "
                 f"pg {measurement.postgres_cpu_us_per_request:6.0f} us/req errors {result.errors} load {load}",
@@ -291,11 +306,27 @@ def _measure_server(
     return measured
 
 
+def _measure_telemetry_alone(
+    variants: list[tuple[str, str, dict[str, str]]], args: argparse.Namespace, url: str,
+    ids: dict[str, str], postmaster: int, run_dir: Path, round_number: int, operations: list[str],
+) -> list[Measurement]:
+    """One round of the telemetry rows, ``--telemetry-method alone``: each variant's server
+    in turn, alone on the server CPU as in the comparison above, in an order that rotates
+    from round to round (so that no variant always follows the same one)."""
+    shift = (round_number - 1) % len(variants)
+    measured = []
+    for variant, _, env in variants[shift:] + variants[:shift]:
+        measured += _measure_server("fraiseql", args, url, ids, postmaster, run_dir, round_number,
+                                    variant=variant, env=env, operations=operations)
+    return measured
+
+
 def _measure_telemetry_round(
     variants: list[tuple[str, str, dict[str, str]]], args: argparse.Namespace, url: str,
     ids: dict[str, str], run_dir: Path, round_number: int, operations: list[str],
 ) -> list[Measurement]:
-    """One round of the telemetry rows. Every variant's server runs at once on the server
+    """One round of the telemetry rows, ``--telemetry-method together``. Every variant's
+    server runs at once on the server
     CPU, and each operation is measured in windows of ``--slice`` seconds in which every
     variant is loaded at the same time by its own wrk: the machine's slow stretches (the
     same server's 2-second runs spread from 1,685 to 2,562 req/s here) fall on all variants

@@ -225,12 +225,8 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
         "\"Every request traced\": `parentbased_always_on` (the SDK's default); \"1% traced\": "
         f"`parentbased_traceidratio` with `OTEL_TRACES_SAMPLER_ARG={SAMPLED_ARG}` (a request whose "
         "trace is sampled out makes no span; metrics still count every request). "
-        f"{settings['telemetry_rounds']} rounds; in each, one server per variant is started, all on "
-        "the server's CPU, and each operation is measured in windows in which every variant is "
-        f"loaded at the same time by its own wrk ({_windows(settings)}; {settings['connections']} "
-        f"connections each, after {settings['warmup_s']} s unmeasured), so that the machine's slow "
-        "stretches fall on all variants alike. The servers share that CPU: a variant that costs "
-        "more CPU per request serves fewer of the requests. Medians of the rounds; target: at "
+        + _telemetry_method(settings) +
+        " Medians of the rounds; target: at "
         "most 5% fewer requests/s than off. \"Paired\" divides each round's req/s by the same "
         "round's off and gives the median of those ratios with their range."
         + (" \"Off again (control)\" is off in a second server: how far two servers of one "
@@ -261,6 +257,26 @@ def render_telemetry(measurements: list[Any], settings: dict[str, Any]) -> str:
                 f"{(s.server_cpu_us / off.server_cpu_us - 1) * 100:+.1f}% | {s.errors} | {s.loads} |"
             )
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _telemetry_method(settings: dict[str, Any]) -> str:
+    """How the telemetry rows were measured (``--telemetry-method``; runs before the option
+    existed measured all variants together)."""
+    rounds, connections, warmup = settings["telemetry_rounds"], settings["connections"], settings["warmup_s"]
+    if settings.get("telemetry_method", "together") == "alone":
+        return (
+            f"{rounds} rounds; in each, every variant's server is started in turn, alone on the "
+            f"server's CPU as in the comparison above, and each operation is measured for "
+            f"{settings['duration_s']} s by wrk ({connections} connections, after {warmup} s "
+            "unmeasured); the variants' order rotates from round to round."
+        )
+    return (
+        f"{rounds} rounds; in each, one server per variant is started, all on the server's CPU, and "
+        "each operation is measured in windows in which every variant is loaded at the same time "
+        f"by its own wrk ({_windows(settings)}; {connections} connections each, after {warmup} s "
+        "unmeasured), so that the machine's slow stretches fall on all variants alike. The servers "
+        "share that CPU: a variant that costs more CPU per request serves fewer of the requests."
+    )
 
 
 def _windows(settings: dict[str, Any]) -> str:
