@@ -31,6 +31,7 @@ import contextlib
 import datetime
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -83,6 +84,9 @@ class Measurement:
 
 def main() -> None:
     args = _arguments()
+    # A kill (SIGTERM) unwinds like Ctrl-C, so the servers, wrk and PostgreSQL this run
+    # started are stopped by their context managers instead of left running.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if args.from_json:
         _rewrite_from(Path(args.from_json), write=args.write)
         return
@@ -135,6 +139,10 @@ def main() -> None:
         indent=2,
     ))
     _report(measurements, settings, env, write=args.write)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _rewrite_from(path: Path, *, write: bool) -> None:
@@ -412,4 +420,7 @@ def combined(results: list[LoadResult]) -> LoadResult:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt as stopped:
+        sys.exit(f"stopped ({stopped or 'interrupted'}); the servers and PostgreSQL it started were stopped")
