@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from time import time_ns
 from typing import Any
 
@@ -111,13 +111,33 @@ class LocalHistogram:
         key = tuple(attributes.items()) if attributes else ()
         pending = self._pending.get(key)
         if pending is None:
-            with self._lock:
-                self._attributes.setdefault(key, dict(attributes or {}))
-                pending = self._pending.setdefault(key, [])
+            pending = self._pending_for(key, attributes)
         pending.append(value)
         if len(pending) >= FOLD_AT:
             with self._lock:
                 self._fold(key, pending)
+
+    def recorder(self, attributes: Mapping[str, Any] | None = None) -> Callable[[float], None]:
+        """``record`` for one attribute set worked out once, for a caller that records the
+        same few sets all the time (the runtime: a request's operation type and status)."""
+        key = tuple(attributes.items()) if attributes else ()
+        pending = self._pending_for(key, attributes)
+        lock, fold = self._lock, self._fold
+
+        def record(value: float) -> None:
+            if value < 0:
+                return
+            pending.append(value)
+            if len(pending) >= FOLD_AT:
+                with lock:
+                    fold(key, pending)
+
+        return record
+
+    def _pending_for(self, key: tuple[Any, ...], attributes: Mapping[str, Any] | None) -> list[float]:
+        with self._lock:
+            self._attributes.setdefault(key, dict(attributes or {}))
+            return self._pending.setdefault(key, [])
 
     def _fold(self, key: tuple[Any, ...], pending: list[float]) -> None:
         """Move ``pending``'s values into their point (the lock held)."""

@@ -49,7 +49,9 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import os
+import random
 import weakref
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -97,7 +99,7 @@ class _Tracing:
     which the low 64 bits of a root span's trace id are sampled, when that decision can be
     made here instead of by the SDK (None: every span goes through the SDK)."""
 
-    __slots__ = ("provider", "tracer", "root_bound", "trace_ids")
+    __slots__ = ("provider", "tracer", "root_bound", "trace_ids", "random_ids")
 
     def __init__(self, provider: Any) -> None:
         self.provider = provider
@@ -108,6 +110,16 @@ class _Tracing:
             # Our tracer only (the SDK makes one per get_tracer call): its spans are given
             # the trace id their sampling was decided on.
             self.trace_ids = self.tracer.id_generator = _ChosenTraceIds(self.tracer.id_generator)
+        # The SDK's RandomIdGenerator draws a trace id's 128 bits at random, and the rule
+        # reads only the low 64: those are drawn first, the high 64 only for a sampled
+        # root (the same ids, one draw less and no call for the 99 requests in 100).
+        self.random_ids = self.trace_ids is not None and _is_sdk_random(self.trace_ids.inner)
+
+
+def _is_sdk_random(id_generator: Any) -> bool:
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+
+    return type(id_generator) is RandomIdGenerator
 
 
 def _root_bound(tracer: Any) -> int | None:
@@ -166,6 +178,16 @@ def _tracing() -> _Tracing | None:
     if tracing is None or tracing.provider is not provider:
         tracing = _tracing_for = _Tracing(provider)
     return tracing if tracing.tracer is not None else None
+
+
+def _context_reader() -> Any:
+    """``otel_context.get_current`` or, for the API's default runtime context (one context
+    variable), that variable's ``get``: the same value without two Python calls."""
+    variable = getattr(getattr(otel_context, "_RUNTIME_CONTEXT", None), "_current_context", None)
+    return variable.get if isinstance(variable, ContextVar) else otel_context.get_current
+
+
+_current_otel_context = _context_reader()
 
 
 # True inside a (non-leaf) span of ours that does not record: a sampled-out request. One
@@ -253,14 +275,22 @@ def span(name: str, attributes: Mapping[str, Any] | None = None, *, leaf: bool =
     tracing = _tracing()
     if tracing is None:
         return _NO_SPAN
-    if tracing.root_bound is not None and not leaf and not otel_context.get_current():
+    if tracing.root_bound is not None and not leaf and not _current_otel_context():
         # A root span (a request's: the OpenTelemetry context is empty, so there is no
         # parent): its sampling is decided here, as the SDK's sampler would decide it, on
         # a trace id from the SDK's generator. Sampled out (99 requests in 100 at 1%), no
         # span is made: the SDK's path for a dropped one costs ~8 us.
-        trace_id = tracing.trace_ids.inner.generate_trace_id()
-        if trace_id & _LOW_64_BITS >= tracing.root_bound:
-            return _SampledOutRoot()
+        if tracing.random_ids:
+            low = random.getrandbits(64)
+            if low >= tracing.root_bound:
+                return _SampledOutRoot()
+            trace_id = (random.getrandbits(64) << 64) | low
+            while trace_id == 0:  # invalid; the SDK's generator draws again too
+                trace_id = (random.getrandbits(64) << 64) | low
+        else:
+            trace_id = tracing.trace_ids.inner.generate_trace_id()
+            if trace_id & _LOW_64_BITS >= tracing.root_bound:
+                return _SampledOutRoot()
         chosen = _chosen_trace_id.set(trace_id)
         try:
             return _Span(tracing.tracer, name, attributes, leaf)
@@ -295,6 +325,7 @@ class _Instruments:
         meter = provider.get_meter(INSTRUMENTATION_NAME)
         self.provider = provider
         local = _local_metrics.get(provider)
+        self.local = local is not None
         if local is not None:
             self.request_duration = local.request_duration
             self.query_duration = local.query_duration
@@ -305,6 +336,11 @@ class _Instruments:
             self.query_duration = meter.create_histogram(
                 "fraiseql.db.query.duration", unit="ms", description="Database statement duration"
             )
+        # Recorders for the two histograms: a function of the duration alone, the
+        # attributes bound once (per operation type and status for requests).
+        self.record_query = (self.query_duration.recorder() if local is not None
+                             else self.query_duration.record)
+        self.request_recorders: dict[tuple[str, int], Any] = {}
         self.errors = meter.create_counter("fraiseql.errors", description="Errors by GraphQL code")
         self.cache_requests = meter.create_counter(
             "fraiseql.cache.requests", description="Result cache lookups by result"
@@ -333,6 +369,18 @@ class _Instruments:
             description="GraphQL requests being executed",
         )
 
+    def request_recorder(self, operation: str, status: int) -> Any:
+        """The request-duration recorder of an operation type and status (kept for the
+        first 256 pairs: operation types and statuses are few)."""
+        attributes = {"graphql.operation.type": operation, "http.status_code": status}
+        if self.local:
+            recorder = self.request_duration.recorder(attributes)
+        else:
+            recorder = functools.partial(self.request_duration.record, attributes=attributes)
+        if len(self.request_recorders) < 256:
+            self.request_recorders[(operation, status)] = recorder
+        return recorder
+
 
 # name -> {key: (attributes, read)}: what the observable gauges report at collection.
 _gauge_sources: dict[str, dict[str, Any]] = {"circuit": {}, "in_flight": {}}
@@ -355,8 +403,6 @@ def observe_gauge(kind: str, key: str, read: Any, attributes: Mapping[str, Any] 
 
 
 _instruments: _Instruments | None = None
-# The attributes of a request measurement, built once per (operation type, status).
-_request_attributes: dict[tuple[str, int], dict[str, Any]] = {}
 
 
 def _meters() -> _Instruments | None:
@@ -373,21 +419,29 @@ def _meters() -> _Instruments | None:
     return _instruments
 
 
+# The two records made on every request and statement read the instruments kept for the
+# installed provider without calling _meters() (a Python call each), when they can.
+
+
 def record_request(duration_ms: float, operation: str, status: int) -> None:
-    instruments = _meters()
-    if instruments is not None:
-        attributes = _request_attributes.get((operation, status))
-        if attributes is None:
-            attributes = {"graphql.operation.type": operation, "http.status_code": status}
-            if len(_request_attributes) < 256:  # operation types and statuses are few
-                _request_attributes[(operation, status)] = attributes
-        instruments.request_duration.record(duration_ms, attributes)
+    instruments = _instruments
+    if not _READ_GLOBALS or instruments is None or instruments.provider is not _metrics_internal._METER_PROVIDER:
+        instruments = _meters()
+        if instruments is None:
+            return
+    recorder = instruments.request_recorders.get((operation, status))
+    if recorder is None:
+        recorder = instruments.request_recorder(operation, status)
+    recorder(duration_ms)
 
 
 def record_query(duration_ms: float) -> None:
-    instruments = _meters()
-    if instruments is not None:
-        instruments.query_duration.record(duration_ms)
+    instruments = _instruments
+    if not _READ_GLOBALS or instruments is None or instruments.provider is not _metrics_internal._METER_PROVIDER:
+        instruments = _meters()
+        if instruments is None:
+            return
+    instruments.record_query(duration_ms)
 
 
 def record_error(code: str) -> None:

@@ -18,7 +18,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-from fraiseql.local_metrics import LocalHistogram, LocalMetrics, LocalMetricsExporter
+from fraiseql.local_metrics import FOLD_AT, LocalHistogram, LocalMetrics, LocalMetricsExporter
 
 DURATIONS = st.lists(
     st.one_of(st.floats(min_value=0, max_value=20_000, allow_nan=False),
@@ -79,7 +79,24 @@ def test_delta_starts_again_after_each_collection_and_cumulative_does_not() -> N
 def test_negative_values_are_dropped_as_the_sdk_drops_them() -> None:
     histogram = LocalHistogram("h", "ms", "")
     histogram.record(-1.0)
+    histogram.recorder({"a": 1})(-1.0)
     assert histogram.collect(AggregationTemporality.CUMULATIVE, now_ns=1) is None
+
+
+def test_a_recorder_records_as_record_does_for_its_attributes_across_folds() -> None:
+    attributes = {"graphql.operation.type": "query", "http.status_code": 200}
+    values = [float(n % 300) for n in range(2 * FOLD_AT + 17)]  # folds twice on the way
+    by_record, by_recorder = LocalHistogram("h", "ms", ""), LocalHistogram("h", "ms", "")
+    record = by_recorder.recorder(attributes)
+    by_recorder.record(1.5, attributes)  # record and a recorder share the attribute set's point
+    by_record.record(1.5, attributes)
+    for value in values:
+        by_record.record(value, attributes)
+        record(value)
+    mine, theirs = (h.collect(AggregationTemporality.CUMULATIVE, now_ns=1).data.data_points
+                    for h in (by_recorder, by_record))
+    assert [(_summary(p), dict(p.attributes)) for p in mine] == [(_summary(p), dict(p.attributes)) for p in theirs]
+    assert mine[0].count == len(values) + 1
 
 
 class _Keep(MetricExporter):

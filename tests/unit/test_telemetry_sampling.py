@@ -3,6 +3,7 @@ the SDK's sampler would decide, and only for samplers whose rule is known."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -37,6 +38,7 @@ def test_the_root_bound_is_known_only_for_the_sdks_own_rules(sampler: sampling.S
 # Run in a fresh interpreter: OpenTelemetry's tracer provider is set once per process.
 SCRIPT = textwrap.dedent("""
     import json
+    import os
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -47,7 +49,17 @@ SCRIPT = textwrap.dedent("""
 
     RATE = 0.3
     exporter = InMemorySpanExporter()
-    provider = TracerProvider(sampler=ParentBasedTraceIdRatio(RATE))
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+
+    class OwnIds(RandomIdGenerator):  # not the SDK's own: its ids are asked for
+        asked = 0
+
+        def generate_trace_id(self):
+            OwnIds.asked += 1
+            return super().generate_trace_id()
+
+    own = os.environ.get("OWN_IDS") == "1"
+    provider = TracerProvider(sampler=ParentBasedTraceIdRatio(RATE), id_generator=OwnIds() if own else None)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
 
@@ -79,12 +91,17 @@ SCRIPT = textwrap.dedent("""
         "recording_parents": parents[True],
         "under_app": len(under_app),
         "under_app_parented": all(s.parent is not None for s in under_app),
+        "own_ids_asked": OwnIds.asked,
     }))
 """)
 
 
-def test_roots_are_sampled_at_the_samplers_rate_with_the_trace_id_decided_on() -> None:
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
+@pytest.mark.parametrize("own_ids", [False, True], ids=["sdk-random-ids", "own-id-generator"])
+def test_roots_are_sampled_at_the_samplers_rate_with_the_trace_id_decided_on(own_ids: bool) -> None:
+    # The SDK's RandomIdGenerator: FraiseQL draws the bits itself (the low 64 first); an
+    # id generator of the application's: its ids are asked for, one per root at least.
+    env = {**os.environ, "OWN_IDS": "1" if own_ids else "0"}
+    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     import json
 
@@ -97,3 +114,7 @@ def test_roots_are_sampled_at_the_samplers_rate_with_the_trace_id_decided_on() -
     # Under the application's span: traced exactly when that span is (ParentBased).
     assert 0 < report["recording_parents"] < 400
     assert report["under_app"] == report["recording_parents"] and report["under_app_parented"]
+    if own_ids:
+        assert report["own_ids_asked"] >= 4000
+    else:
+        assert report["own_ids_asked"] == 0
