@@ -29,13 +29,13 @@ one of the SDK's rules that decide a root by its trace id (``TraceIdRatioBased``
 under ``ParentBased``, the SDK's default; ``ALWAYS_OFF``), FraiseQL draws the root's trace
 id (the bits itself for the SDK's ``RandomIdGenerator``, the low 64 that the rule reads
 first; otherwise from the tracer's id generator) and applies the rule itself, and asks
-the SDK for a span only when the root is sampled (with that trace id). Measured in a loop, a sampled-out
-request's spans (a root and two leaves) cost 12.6 us through the SDK's path (sampler,
-span context, a non-recording span made current) and 3.9 us this way; 2.0 us with no SDK.
-Under any other sampler, or under a span of the application's, the SDK makes the root as
-usual, and the spans under a sampled-out one are skipped (a context variable says so). A
-sampled-out request has no trace id, then, to propagate or log. Metrics are recorded for every
-request either way. When FraiseQL installed the meter provider itself
+the SDK for a span only when the root is sampled (with that trace id). Measured in a
+loop, a sampled-out request's spans (a root and two leaves) cost 12.6 us through the
+SDK's path (sampler, span context, a non-recording span made current) and 3.9 us this
+way; 2.0 us with no SDK. Under any other sampler, or under a span of the application's,
+the SDK makes the root as usual, and the spans under a sampled-out one are skipped (a
+context variable says so). A sampled-out request has no trace id, then, to propagate or
+log. Metrics are recorded for every request either way. When FraiseQL installed the meter provider itself
 (``fraiseql.otlp.install``), the two histograms recorded per request and per statement
 are kept in process (``fraiseql.local_metrics``) rather than in SDK instruments, whose
 record costs 40-70k instructions; a provider the application installs gets SDK
@@ -426,7 +426,8 @@ def _meters() -> _Instruments | None:
 
 def record_request(duration_ms: float, operation: str, status: int) -> None:
     instruments = _instruments
-    if not _READ_GLOBALS or instruments is None or instruments.provider is not _metrics_internal._METER_PROVIDER:
+    if (not _READ_GLOBALS or instruments is None
+            or instruments.provider is not _metrics_internal._METER_PROVIDER):
         instruments = _meters()
         if instruments is None:
             return
@@ -438,7 +439,8 @@ def record_request(duration_ms: float, operation: str, status: int) -> None:
 
 def record_query(duration_ms: float) -> None:
     instruments = _instruments
-    if not _READ_GLOBALS or instruments is None or instruments.provider is not _metrics_internal._METER_PROVIDER:
+    if (not _READ_GLOBALS or instruments is None
+            or instruments.provider is not _metrics_internal._METER_PROVIDER):
         instruments = _meters()
         if instruments is None:
             return
