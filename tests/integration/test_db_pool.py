@@ -114,8 +114,9 @@ async def test_statements_on_a_pooled_connection_share_its_kept_cursor(
         kept = conn.read_cursor()
         assert await execute(conn, "SELECT 1") == [(1,)]
         assert await execute(conn, "DO $$ BEGIN END $$") == []  # no rows: []
+        assert kept.statusmessage == "DO"  # the kept cursor ran it
         assert await execute(conn, "SELECT 'x'::text") == [("x",)]
-        assert conn.read_cursor() is kept
+        assert conn.read_cursor() is kept and kept.statusmessage == "SELECT 1"
         # Statements awaited at once on one connection share the cursor: psycopg runs them
         # one at a time, and each takes its own rows before the next one runs.
         rows = await asyncio.gather(*(execute(conn, "SELECT %s::int", [n]) for n in range(6)))
