@@ -67,7 +67,7 @@ bench: ## pipeline (on the example's v_post), auth and RBAC benchmarks, written 
 	$(PYTHON) benchmarks/rbac/bench_rbac.py
 
 bench-e2e: ## FraiseQL vs Strawberry vs PostGraphile over HTTP (wrk), written to benchmarks/RESULTS.md
-	$(PYTHON) benchmarks/e2e/bench_e2e.py --write
+	$(PYTHON) benchmarks/e2e/bench_e2e.py --telemetry-variants off,sampled,control --telemetry-rounds 16 --write
 
 lint: ## static checks
 	$(PYTHON) -m compileall -q fraiseql chaos examples

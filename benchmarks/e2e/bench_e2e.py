@@ -16,7 +16,8 @@ together``: all variants' servers share that CPU and are loaded at once, in wind
 
 Run::
 
-    python benchmarks/e2e/bench_e2e.py --write           # or: make bench-e2e
+    python benchmarks/e2e/bench_e2e.py --write           # 3 telemetry rounds: off, on, 1% traced
+    make bench-e2e    # what RESULTS.md holds: 16 telemetry rounds of off, 1% traced, off again
     python benchmarks/e2e/bench_e2e.py --duration 3 --operations posts_20   # a quick look
     python benchmarks/e2e/bench_e2e.py --servers fraiseql --rounds 0 --write  # telemetry only
     python benchmarks/e2e/bench_e2e.py --from-json benchmarks/e2e/runs/<run>/results.json --write
